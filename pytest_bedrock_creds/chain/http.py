@@ -1,0 +1,81 @@
+"""The one place where the reference chain speaks HTTP (to the container and IMDS endpoints).
+
+It refuses, before any socket is opened, to contact the real metadata services
+(169.254.169.254, 169.254.170.2, any link-local address, ``fd00:ec2::/``) and
+``*.amazonaws.com``: the reference chain is meant to run inside tests, and a test that
+reaches a real metadata service either hangs for seconds or, on EC2, picks up real keys.
+"""
+
+from __future__ import annotations
+
+import http.client
+import ipaddress
+import json
+import socket
+from dataclasses import dataclass
+from urllib.parse import urlsplit
+
+__all__ = ["HttpResult", "RefusedAddress", "HttpFailure", "request", "refusal_reason"]
+
+
+class RefusedAddress(Exception):
+    """The URL points at a real AWS endpoint; the reference chain never contacts those."""
+
+
+class HttpFailure(Exception):
+    """Connection refused, reset, timed out, or an unreadable reply."""
+
+
+@dataclass(frozen=True)
+class HttpResult:
+    status: int
+    body: bytes
+    headers: tuple[tuple[str, str], ...] = ()
+
+    def json(self) -> object:
+        return json.loads(self.body.decode("utf-8"))
+
+
+def refusal_reason(host: str) -> str | None:
+    """Why ``host`` must not be contacted from a test, or ``None`` if it may be."""
+    bare = host.strip("[]").lower()
+    if bare.endswith(".amazonaws.com") or bare == "amazonaws.com":
+        return f"{bare} is a real AWS endpoint"
+    try:
+        address = ipaddress.ip_address(bare.split("%", 1)[0])
+    except ValueError:
+        return None
+    if address.is_link_local:
+        return f"{bare} is link-local (the real EC2/ECS metadata service)"
+    if address in ipaddress.ip_network("fd00:ec2::/32"):
+        return f"{bare} is the real EC2/EKS metadata service (IPv6)"
+    return None
+
+
+def request(
+    method: str,
+    url: str,
+    *,
+    headers: dict[str, str] | None = None,
+    timeout: float = 1.0,
+) -> HttpResult:
+    """Send one request and read the whole reply."""
+    parts = urlsplit(url)
+    host = parts.hostname or ""
+    reason = refusal_reason(host)
+    if reason:
+        raise RefusedAddress(f"refusing to contact {url}: {reason}")
+    if parts.scheme not in ("http", "https"):
+        raise HttpFailure(f"unsupported URL scheme in {url!r}")
+    conn_type = http.client.HTTPSConnection if parts.scheme == "https" else http.client.HTTPConnection
+    conn = conn_type(host, parts.port, timeout=timeout)
+    path = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
+    try:
+        conn.request(method, path, headers=headers or {})
+        response = conn.getresponse()
+        body = response.read()
+        return HttpResult(response.status, body, tuple(response.getheaders()))
+    except (OSError, socket.timeout, http.client.HTTPException) as exc:
+        raise HttpFailure(f"{method} {url}: {type(exc).__name__}: {exc}") from None
+    finally:
+        conn.close()

@@ -1,0 +1,142 @@
+"""Data types of the reference chain: settings, trace steps, the resolution, errors."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal
+
+from pytest_bedrock_creds.redact import redact
+
+__all__ = [
+    "ChainError",
+    "ConfigFileError",
+    "Found",
+    "Resolution",
+    "ServiceSettings",
+    "Skip",
+    "TraceStep",
+    "Scheme",
+    "Outcome",
+]
+
+Scheme = Literal["bearer", "sigv4"]
+Outcome = Literal["used", "skipped", "error", "not reached"]
+
+
+@dataclass(frozen=True, repr=False)
+class ServiceSettings:
+    """What a program gives the Bedrock client in code (the "service settings").
+
+    ``auth_scheme_preference`` is the in-code form of ``AWS_AUTH_SCHEME_PREFERENCE``
+    (e.g. ``"sigv4"``, ``"httpBearerAuth,sigv4"``).
+    """
+
+    access_key_id: str | None = None
+    secret_access_key: str | None = None
+    session_token: str | None = None
+    bearer_token: str | None = None
+    profile: str | None = None
+    auth_scheme_preference: str | None = None
+
+    def __repr__(self) -> str:
+        return (
+            f"ServiceSettings(access_key_id={self.access_key_id!r}, "
+            f"secret_access_key={redact(self.secret_access_key)}, session_token={redact(self.session_token)}, "
+            f"bearer_token={redact(self.bearer_token)}, profile={self.profile!r}, "
+            f"auth_scheme_preference={self.auth_scheme_preference!r})"
+        )
+
+
+@dataclass(frozen=True)
+class TraceStep:
+    """One source consulted: ``used``, ``skipped`` (and why), ``error`` or ``not reached``."""
+
+    resolver: str
+    outcome: Outcome
+    reason: str
+
+    def __str__(self) -> str:
+        return f"{self.resolver}: {self.outcome} - {self.reason}"
+
+
+@dataclass(frozen=True)
+class Skip:
+    """A resolver's answer: this source has nothing; the chain goes on."""
+
+    reason: str
+
+
+@dataclass(frozen=True, repr=False)
+class Found:
+    """A resolver's answer: use this identity; the chain stops."""
+
+    scheme: Scheme
+    source: str
+    reason: str
+    access_key_id: str | None = None
+    secret_access_key: str | None = None
+    session_token: str | None = None
+    token: str | None = None
+
+    def __repr__(self) -> str:
+        return f"Found(scheme={self.scheme!r}, source={self.source!r}, access_key_id={self.access_key_id!r})"
+
+
+class ChainError(Exception):
+    """A configuration error that stops the chain (partial keys, missing profile ...)."""
+
+
+class ConfigFileError(ChainError):
+    """A shared credentials or config file that cannot be parsed; names the file and line."""
+
+    def __init__(self, path: Path | str, line: int | None, problem: str) -> None:
+        where = f"{path}, line {line}" if line is not None else str(path)
+        super().__init__(f"{where}: {problem}")
+        self.path = Path(path)
+        self.line = line
+        self.problem = problem
+
+    def __reduce__(self) -> tuple[object, ...]:
+        return (type(self), (str(self.path), self.line, self.problem))
+
+
+@dataclass(frozen=True, repr=False)
+class Resolution:
+    """What the reference chain decided, and why.
+
+    ``scheme`` is ``"bearer"`` or ``"sigv4"``, or ``None`` with ``error`` set when no
+    source produced credentials or a configuration error stopped the chain.
+    """
+
+    operation: str
+    scheme: Scheme | None
+    source: str | None
+    profile: str
+    trace: tuple[TraceStep, ...]
+    access_key_id: str | None = None
+    secret_access_key: str | None = None
+    session_token: str | None = None
+    token: str | None = None
+    error: str | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.error is None
+
+    def explain(self) -> str:
+        """The trace as text, one source a line (no secrets)."""
+        head = (
+            f"{self.operation}: {self.scheme} from {self.source}"
+            if self.ok
+            else f"{self.operation}: error: {self.error}"
+        )
+        return "\n".join([head, *(f"  {i}. {step}" for i, step in enumerate(self.trace, 1))])
+
+    def __repr__(self) -> str:
+        return (
+            f"Resolution(operation={self.operation!r}, scheme={self.scheme!r}, source={self.source!r}, "
+            f"profile={self.profile!r}, access_key_id={self.access_key_id!r}, "
+            f"secret_access_key={redact(self.secret_access_key)}, session_token={redact(self.session_token)}, "
+            f"token={redact(self.token)}, error={self.error!r})"
+        )

@@ -1,0 +1,241 @@
+"""``AwsEnv``: a hermetic AWS environment for one test (or one ``with`` block).
+
+On entry every ``AWS_*`` variable, the CA-bundle variables the SDKs read and
+``BOTO_CONFIG`` are removed; ``HOME`` points at an empty temporary directory, so
+``~/.aws`` is empty; ``AWS_CONFIG_FILE`` and ``AWS_SHARED_CREDENTIALS_FILE`` point inside
+it; ``AWS_EC2_METADATA_DISABLED=true`` keeps a miss from waiting on 169.254.169.254; and
+boto3's cached default session is dropped. On exit the process environment is restored
+exactly (names and values, empty strings included), the temporary home is removed and
+boto3's default session is put back, also when the block raises.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import sys
+import tempfile
+from collections.abc import Mapping
+from pathlib import Path
+from types import TracebackType
+from typing import Any, Protocol
+
+from pytest_bedrock_creds.ledger import IssuedCredentials, Ledger
+from pytest_bedrock_creds.redact import redact
+
+__all__ = ["AwsEnv", "EnvSeam", "ISOLATED_VARIABLES"]
+
+#: Variables removed on entry besides every ``AWS_*`` one.
+ISOLATED_VARIABLES = (
+    "REQUESTS_CA_BUNDLE",
+    "SSL_CERT_FILE",
+    "SSL_CERT_DIR",
+    "CURL_CA_BUNDLE",
+    "BOTO_CONFIG",
+    "HOMEDRIVE",
+    "HOMEPATH",
+)
+
+_SECRET_VARIABLES = frozenset(
+    {
+        "AWS_SECRET_ACCESS_KEY",
+        "AWS_SESSION_TOKEN",
+        "AWS_SECURITY_TOKEN",
+        "AWS_BEARER_TOKEN_BEDROCK",
+        "AWS_CONTAINER_AUTHORIZATION_TOKEN",
+    }
+)
+
+
+class EnvSeam(Protocol):
+    """Anything that tells an SDK where it is through environment variables (the fakes)."""
+
+    def env(self) -> Mapping[str, str]: ...
+
+
+class AwsEnv:
+    """Hermetic AWS process environment.
+
+    >>> with AwsEnv() as env:
+    ...     creds = env.static_keys()
+    ...     os.environ["AWS_ACCESS_KEY_ID"] == creds.access_key_id
+    True
+    """
+
+    def __init__(self, *, ledger: Ledger | None = None, region: str | None = "us-east-1") -> None:
+        self.ledger = ledger if ledger is not None else Ledger()
+        self.region = region
+        self._saved: dict[str, str] | None = None
+        self._saved_boto3_session: Any = None
+        self._home: Path | None = None
+
+    # -- lifecycle -------------------------------------------------------------------
+    def __enter__(self) -> AwsEnv:
+        self.start()
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.stop()
+
+    def start(self) -> None:
+        if self._saved is not None:
+            raise RuntimeError("this AwsEnv is already active; create another one to nest")
+        self._saved = dict(os.environ)
+        self._home = Path(tempfile.mkdtemp(prefix="bedrock-creds-home-"))
+        try:
+            for name in list(os.environ):
+                if name.startswith("AWS_") or name in ISOLATED_VARIABLES:
+                    del os.environ[name]
+            aws_dir = self._home / ".aws"
+            os.environ["HOME"] = str(self._home)
+            os.environ["USERPROFILE"] = str(self._home)
+            os.environ["AWS_CONFIG_FILE"] = str(aws_dir / "config")
+            os.environ["AWS_SHARED_CREDENTIALS_FILE"] = str(aws_dir / "credentials")
+            os.environ["AWS_EC2_METADATA_DISABLED"] = "true"
+            if self.region:
+                os.environ["AWS_REGION"] = self.region
+                os.environ["AWS_DEFAULT_REGION"] = self.region
+            self._saved_boto3_session = _swap_boto3_default_session(None)
+        except BaseException:
+            self.stop()
+            raise
+
+    def stop(self) -> None:
+        if self._saved is None:
+            return
+        saved, self._saved = self._saved, None
+        _restore_environ(saved)
+        _swap_boto3_default_session(self._saved_boto3_session)
+        self._saved_boto3_session = None
+        if self._home is not None:
+            shutil.rmtree(self._home, ignore_errors=True)
+            self._home = None
+
+    @property
+    def active(self) -> bool:
+        return self._saved is not None
+
+    def _require_active(self) -> None:
+        if self._saved is None:
+            raise RuntimeError("AwsEnv is not active; use it as a context manager or call start()")
+
+    # -- paths -----------------------------------------------------------------------
+    @property
+    def home(self) -> Path:
+        self._require_active()
+        assert self._home is not None
+        return self._home
+
+    @property
+    def credentials_path(self) -> Path:
+        """Where ``AWS_SHARED_CREDENTIALS_FILE`` points now."""
+        self._require_active()
+        return Path(os.environ.get("AWS_SHARED_CREDENTIALS_FILE", str(self.home / ".aws" / "credentials")))
+
+    @property
+    def config_path(self) -> Path:
+        """Where ``AWS_CONFIG_FILE`` points now."""
+        self._require_active()
+        return Path(os.environ.get("AWS_CONFIG_FILE", str(self.home / ".aws" / "config")))
+
+    # -- changing variables ------------------------------------------------------------
+    def set(self, **variables: str) -> None:
+        """Set environment variables; every value must be a string (``""`` is a value)."""
+        self._require_active()
+        for name, value in variables.items():
+            if not isinstance(value, str):
+                raise TypeError(
+                    f"aws_env.set({name}=...) needs a str, got {type(value).__name__}; "
+                    "environment values are strings (use 'true', '1', '')"
+                )
+            if "\0" in value:
+                raise ValueError(f"aws_env.set({name}=...): value contains a NUL byte")
+        for name, value in variables.items():
+            os.environ[name] = value
+
+    def unset(self, *names: str) -> None:
+        """Remove variables; a name that is not set is ignored."""
+        self._require_active()
+        for name in names:
+            os.environ.pop(name, None)
+
+    def static_keys(self, session_token: bool = False) -> IssuedCredentials:
+        """Issue keys from the ledger (source ``env``) and export them.
+
+        Sets ``AWS_ACCESS_KEY_ID`` and ``AWS_SECRET_ACCESS_KEY``, plus ``AWS_SESSION_TOKEN``
+        (with an ``ASIA`` key) when ``session_token`` is true.
+        """
+        self._require_active()
+        creds = self.ledger.issue_credentials("env", temporary=session_token)
+        self.set(AWS_ACCESS_KEY_ID=creds.access_key_id, AWS_SECRET_ACCESS_KEY=creds.secret_access_key)
+        if creds.session_token:
+            self.set(AWS_SESSION_TOKEN=creds.session_token)
+        else:
+            self.unset("AWS_SESSION_TOKEN")
+        return creds
+
+    def bearer_token(self, token: str | None = None) -> str:
+        """Set ``AWS_BEARER_TOKEN_BEDROCK`` (issuing a fake ``ABSK…`` key when none is given)."""
+        self._require_active()
+        if token is None:
+            token = self.ledger.issue_token("bearer:env").token
+        else:
+            self.ledger.record_token("bearer:env", token)
+        self.set(AWS_BEARER_TOKEN_BEDROCK=token)
+        return token
+
+    def profile(self, name: str) -> None:
+        """Select a profile with ``AWS_PROFILE``."""
+        if not name or not name.strip():
+            raise ValueError("aws_env.profile() needs a non-empty profile name")
+        self.set(AWS_PROFILE=name)
+
+    def attach(self, *fakes: EnvSeam) -> None:
+        """Point the SDK seams at fakes, e.g. ``aws_env.attach(fake_imds, fake_bedrock)``.
+
+        A fake IMDS endpoint clears ``AWS_EC2_METADATA_DISABLED``.
+        """
+        self._require_active()
+        for fake in fakes:
+            variables = dict(fake.env())
+            if "AWS_EC2_METADATA_SERVICE_ENDPOINT" in variables:
+                self.unset("AWS_EC2_METADATA_DISABLED")
+            self.set(**variables)
+
+    # -- display ---------------------------------------------------------------------
+    def snapshot(self) -> dict[str, str]:
+        """The ``AWS_*`` variables now set, secrets redacted (for messages and reports)."""
+        return {
+            name: (redact(value) if name in _SECRET_VARIABLES else value)
+            for name, value in sorted(os.environ.items())
+            if name.startswith("AWS_")
+        }
+
+    def __repr__(self) -> str:
+        if not self.active:
+            return "AwsEnv(inactive)"
+        return f"AwsEnv(home={str(self._home)!r}, aws={self.snapshot()!r})"
+
+
+def _restore_environ(saved: Mapping[str, str]) -> None:
+    for name in list(os.environ):
+        if name not in saved:
+            del os.environ[name]
+    for name, value in saved.items():
+        if os.environ.get(name) != value:
+            os.environ[name] = value
+
+
+def _swap_boto3_default_session(new: Any) -> Any:
+    """Replace ``boto3.DEFAULT_SESSION`` if boto3 is imported; return the old one."""
+    boto3 = sys.modules.get("boto3")
+    if boto3 is None:
+        return None
+    old = getattr(boto3, "DEFAULT_SESSION", None)
+    boto3.DEFAULT_SESSION = new
+    return old

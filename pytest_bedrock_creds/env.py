@@ -23,7 +23,7 @@ from typing import Any, Protocol
 from pytest_bedrock_creds.ledger import IssuedCredentials, Ledger
 from pytest_bedrock_creds.redact import redact
 
-__all__ = ["AwsEnv", "EnvSeam", "ISOLATED_VARIABLES"]
+__all__ = ["ISOLATED_VARIABLES", "AwsEnv", "EnvSeam"]
 
 #: Variables removed on entry besides every ``AWS_*`` one.
 ISOLATED_VARIABLES = (
@@ -237,5 +237,5 @@ def _swap_boto3_default_session(new: Any) -> Any:
     if boto3 is None:
         return None
     old = getattr(boto3, "DEFAULT_SESSION", None)
-    boto3.DEFAULT_SESSION = new
+    setattr(boto3, "DEFAULT_SESSION", new)  # noqa: B010 - boto3 may be untyped here
     return old

@@ -22,10 +22,10 @@ from datetime import datetime
 from pytest_bedrock_creds.redact import redact
 
 __all__ = [
+    "SOURCE_PREFIXES",
     "IssuedCredentials",
     "IssuedToken",
     "Ledger",
-    "SOURCE_PREFIXES",
 ]
 
 #: Source labels. Those ending in ``:`` take a profile or role name after the colon.

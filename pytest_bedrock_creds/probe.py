@@ -16,7 +16,7 @@ from typing import Any
 from pytest_bedrock_creds.chain.model import Resolution, ServiceSettings
 from pytest_bedrock_creds.ledger import Ledger
 
-__all__ = ["Observed", "botocore_outcome", "observed_from_resolution", "OPERATION_CALLS"]
+__all__ = ["OPERATION_CALLS", "Observed", "botocore_outcome", "observed_from_resolution"]
 
 _CREDENTIAL = re.compile(r"Credential=([^/]*)/")
 
@@ -65,7 +65,7 @@ def botocore_outcome(
 ) -> Observed:
     """Run ``operation`` on a real boto3 client in the current environment and report the auth used."""
     import boto3
-    from botocore.awsrequest import AWSResponse
+    from botocore.awsrequest import AWSResponse, HTTPHeaders
     from botocore.config import Config
 
     settings = settings or ServiceSettings()
@@ -74,7 +74,9 @@ def botocore_outcome(
     def capture(request: Any, **_: Any) -> AWSResponse:
         auth = request.headers.get("Authorization")
         seen["authorization"] = auth.decode() if isinstance(auth, bytes) else (auth or "")
-        return AWSResponse(request.url, 200, {"Content-Type": "application/json"}, _Body())
+        headers = HTTPHeaders()
+        headers["Content-Type"] = "application/json"
+        return AWSResponse(request.url, 200, headers, _Body())
 
     client_kwargs: dict[str, Any] = {"endpoint_url": "https://127.0.0.1:9"}  # never contacted
     if settings.access_key_id is not None:
@@ -84,7 +86,7 @@ def botocore_outcome(
     if settings.session_token is not None:
         client_kwargs["aws_session_token"] = settings.session_token
     if settings.auth_scheme_preference is not None:
-        client_kwargs["config"] = Config(auth_scheme_preference=settings.auth_scheme_preference)
+        client_kwargs["config"] = Config(auth_scheme_preference=settings.auth_scheme_preference)  # type: ignore[call-arg]
     method, params = OPERATION_CALLS[operation]
     try:
         session = boto3.Session(profile_name=settings.profile)

@@ -35,7 +35,7 @@ def redact(secret: str | None) -> str:
     return f"<redacted, {len(secret)} chars>"
 
 
-def redact_text(text: str, secrets: "list[str] | tuple[str, ...] | set[str]") -> str:
+def redact_text(text: str, secrets: list[str] | tuple[str, ...] | set[str]) -> str:
     """Replace every occurrence of each of ``secrets`` in ``text`` by its redacted form."""
     for secret in sorted((s for s in secrets if s and s.strip()), key=len, reverse=True):
         text = text.replace(secret, redact(secret))

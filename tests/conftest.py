@@ -61,6 +61,7 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
 def pytest_terminal_summary(terminalreporter: Any) -> None:
     if BLOCKED:
         terminalreporter.write_line(
-            f"FAILED: the network guard blocked {len(BLOCKED)} attempt(s) to leave loopback: {sorted(set(BLOCKED))[:5]}",
+            f"FAILED: the network guard blocked {len(BLOCKED)} attempt(s) to leave loopback: "
+            f"{sorted(set(BLOCKED))[:5]}",
             red=True,
         )

@@ -54,10 +54,18 @@ def test_sentinel_home_and_ambient_variables_do_not_reach_the_test(real_home_wit
 
 def test_restored_when_the_block_raises() -> None:
     before = dict(os.environ)
-    with pytest.raises(ZeroDivisionError), AwsEnv() as env:
-        env.set(AWS_PROFILE="x", NEW_VAR="")
-        home = env.home
-        _ = 1 / 0
+    env = AwsEnv()
+
+    def failing_test() -> None:
+        with env:
+            env.set(AWS_PROFILE="x", NEW_VAR="")
+            homes.append(env.home)
+            _ = 1 / 0
+
+    homes: list[Path] = []
+    with pytest.raises(ZeroDivisionError):
+        failing_test()
+    home = homes[0]
     assert dict(os.environ) == before
     assert not home.exists(), "the temporary HOME is removed"
 

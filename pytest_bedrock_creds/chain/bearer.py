@@ -6,7 +6,7 @@ from pytest_bedrock_creds.chain.base import Resolver
 from pytest_bedrock_creds.chain.context import Context, blank
 from pytest_bedrock_creds.chain.model import Found, Skip
 
-__all__ = ["BearerTokenResolver", "BEARER_UNSUPPORTED_OPERATIONS", "bearer_supported"]
+__all__ = ["BEARER_UNSUPPORTED_OPERATIONS", "BearerTokenResolver", "bearer_supported"]
 
 #: Operations for which Bedrock API keys do not work (the Bedrock user guide): the
 #: bidirectional stream of Bedrock Runtime, and every Agents and Data Automation operation.
@@ -26,7 +26,12 @@ BEARER_UNSUPPORTED_OPERATIONS = frozenset(
         "GetDataAutomationStatus",
     }
 )
-_UNSUPPORTED_SERVICES = ("bedrock-agent", "bedrock-agent-runtime", "bedrock-data-automation", "bedrock-data-automation-runtime")
+_UNSUPPORTED_SERVICES = (
+    "bedrock-agent",
+    "bedrock-agent-runtime",
+    "bedrock-data-automation",
+    "bedrock-data-automation-runtime",
+)
 _SCHEMES = {"sigv4": "sigv4", "sigv4a": "sigv4a", "httpbearerauth": "httpBearerAuth"}
 
 

@@ -12,7 +12,7 @@ from pytest_bedrock_creds.chain.documents import parse_credentials_document
 from pytest_bedrock_creds.chain.http import HttpFailure, RefusedAddress, request
 from pytest_bedrock_creds.chain.model import ChainError, Found, Skip
 
-__all__ = ["ContainerCredentialsResolver", "ECS_HOST"]
+__all__ = ["ECS_HOST", "ContainerCredentialsResolver"]
 
 ECS_HOST = "http://169.254.170.2"
 _ALLOWED_HTTP_HOSTS = {"localhost", "169.254.170.2", "169.254.170.23", "fd00:ec2::23"}
@@ -43,7 +43,8 @@ class ContainerCredentialsResolver(Resolver):
     name = "ContainerCredentialsResolver"
 
     def resolve(self, ctx: Context) -> Found | Skip:
-        relative, full = ctx.env("AWS_CONTAINER_CREDENTIALS_RELATIVE_URI"), ctx.env("AWS_CONTAINER_CREDENTIALS_FULL_URI")
+        relative = ctx.env("AWS_CONTAINER_CREDENTIALS_RELATIVE_URI")
+        full = ctx.env("AWS_CONTAINER_CREDENTIALS_FULL_URI")
         if relative:
             url, origin = ECS_HOST + relative, "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI"
         elif full:
@@ -75,6 +76,7 @@ class ContainerCredentialsResolver(Resolver):
 
 def _authorization_token(ctx: Context) -> str | None:
     token_file = ctx.env("AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE")
+    token: str | None
     if token_file:
         try:
             token = Path(token_file).read_text(encoding="utf-8").strip()

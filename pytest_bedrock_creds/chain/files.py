@@ -16,7 +16,7 @@ from pytest_bedrock_creds.chain.context import Context, blank
 from pytest_bedrock_creds.chain.model import ChainError, Found, Skip
 from pytest_bedrock_creds.chain.profiles import Profiles
 
-__all__ = ["SharedCredentialsFileResolver", "ConfigFileResolver", "UNMODELLED_PROFILE_KEYS"]
+__all__ = ["UNMODELLED_PROFILE_KEYS", "ConfigFileResolver", "SharedCredentialsFileResolver"]
 
 #: Profile keys that select a credential provider the documented Bedrock chain does not list.
 UNMODELLED_PROFILE_KEYS = (

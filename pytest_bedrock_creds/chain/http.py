@@ -11,11 +11,10 @@ from __future__ import annotations
 import http.client
 import ipaddress
 import json
-import socket
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
-__all__ = ["HttpResult", "RefusedAddress", "HttpFailure", "request", "refusal_reason"]
+__all__ = ["HttpFailure", "HttpResult", "RefusedAddress", "refusal_reason", "request"]
 
 
 class RefusedAddress(Exception):
@@ -75,7 +74,7 @@ def request(
         response = conn.getresponse()
         body = response.read()
         return HttpResult(response.status, body, tuple(response.getheaders()))
-    except (OSError, socket.timeout, http.client.HTTPException) as exc:
+    except (TimeoutError, OSError, http.client.HTTPException) as exc:
         raise HttpFailure(f"{method} {url}: {type(exc).__name__}: {exc}") from None
     finally:
         conn.close()

@@ -12,12 +12,12 @@ __all__ = [
     "ChainError",
     "ConfigFileError",
     "Found",
+    "Outcome",
     "Resolution",
+    "Scheme",
     "ServiceSettings",
     "Skip",
     "TraceStep",
-    "Scheme",
-    "Outcome",
 ]
 
 Scheme = Literal["bearer", "sigv4"]

@@ -12,12 +12,13 @@ a line that assigns a secret is never quoted back.
 
 from __future__ import annotations
 
+import ast
 import configparser
 from pathlib import Path
 
 from pytest_bedrock_creds.chain.model import ConfigFileError
 
-__all__ = ["Profiles", "read_credentials_file", "read_config_file"]
+__all__ = ["Profiles", "read_config_file", "read_credentials_file"]
 
 Profiles = dict[str, dict[str, str]]
 
@@ -58,8 +59,12 @@ def _parse(path: Path) -> configparser.RawConfigParser | None:
             path, exc.lineno, f"key {exc.option!r} appears twice in section [{exc.section}]"
         ) from None
     except configparser.ParsingError as exc:
-        lineno, line = exc.errors[0]
-        raise ConfigFileError(path, lineno, f"cannot parse line {_describe_line(line)}") from None
+        lineno, shown = exc.errors[0]  # configparser stores repr(line)
+        try:
+            bad_line = str(ast.literal_eval(str(shown)))
+        except (ValueError, SyntaxError):
+            bad_line = str(shown)
+        raise ConfigFileError(path, int(lineno), f"cannot parse line {_describe_line(bad_line)}") from None
     except configparser.Error as exc:  # any other parser complaint, still with the file named
         raise ConfigFileError(path, None, exc.message) from None
     return parser

@@ -174,7 +174,7 @@ class _Handler(BaseHTTPRequestHandler):
         self._write(response)
 
     def _read_chunked(self) -> bytes:
-        parts = []
+        parts: list[bytes] = []
         while True:
             size = int(self.rfile.readline().split(b";", 1)[0].strip() or b"0", 16)
             if size == 0:

@@ -7,13 +7,25 @@ reference chain are plain classes. ``pytest_bedrock_creds.plugin`` wires them in
 from pytest_bedrock_creds.env import AwsEnv
 from pytest_bedrock_creds.files import AwsFiles
 from pytest_bedrock_creds.ledger import IssuedCredentials, IssuedToken, Ledger
+from pytest_bedrock_creds.servers.bedrock import AuthRecord, BedrockRequest, FakeBedrock, StreamException
+from pytest_bedrock_creds.servers.container import ContainerRequest, FakeContainerCredentials
+from pytest_bedrock_creds.servers.imds import FakeImds
+from pytest_bedrock_creds.servers.imds_model import ImdsRequest
 
 __all__ = [
+    "AuthRecord",
     "AwsEnv",
     "AwsFiles",
+    "BedrockRequest",
+    "ContainerRequest",
+    "FakeBedrock",
+    "FakeContainerCredentials",
+    "FakeImds",
+    "ImdsRequest",
     "IssuedCredentials",
     "IssuedToken",
     "Ledger",
+    "StreamException",
 ]
 
 __version__ = "0.1.0"

@@ -8,7 +8,7 @@ from botocore.exceptions import InvalidEndpointConfigurationError
 from precedence_cases import CASES
 from test_precedence import readme_divergences
 
-from pytest_bedrock_creds import AwsEnv
+from pytest_bedrock_creds import AwsEnv, FakeBedrock
 from pytest_bedrock_creds.chain import resolve
 
 #: Rows proved by the tests in this module rather than by a precedence case.
@@ -27,3 +27,36 @@ def test_bearer_over_plain_http(aws_env: AwsEnv) -> None:
     client = boto3.Session().client("bedrock-runtime", endpoint_url="http://127.0.0.1:9")
     with pytest.raises(InvalidEndpointConfigurationError, match="Bearer authorization requires an HTTPS endpoint"):
         client.converse(modelId="m", messages=[{"role": "user", "content": [{"text": "hi"}]}])
+
+
+def _experimental_converse(endpoint: str) -> object:
+    import asyncio
+
+    from aws_sdk_bedrock_runtime.client import AsyncBedrockRuntimeClient
+    from aws_sdk_bedrock_runtime.config import AsyncBedrockRuntimeConfig
+    from aws_sdk_bedrock_runtime.models import ContentBlockText, ConverseInput, Message
+
+    async def call() -> object:
+        config = await AsyncBedrockRuntimeConfig.resolve(endpoint_uri=endpoint, max_attempts=1)
+        client = AsyncBedrockRuntimeClient(config=config)
+        message = Message(role="user", content=[ContentBlockText(value="hi")])
+        return await client.converse(ConverseInput(model_id="anthropic.claude-3-haiku-20240307-v1:0",
+                                                   messages=[message]))
+
+    return asyncio.run(call())
+
+
+def test_experimental_client_ignores_bearer(aws_env: AwsEnv, fake_bedrock: FakeBedrock) -> None:
+    pytest.importorskip("aws_sdk_bedrock_runtime")
+    aws_env.bearer_token()
+    aws_env.static_keys()
+    assert resolve().source == "bearer:env"
+    _experimental_converse(fake_bedrock.http_url)
+    fake_bedrock.assert_auth(scheme="sigv4", source="env", signature_valid=True)
+
+    aws_env.unset("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY")
+    assert resolve().source == "bearer:env"
+    with pytest.raises(Exception, match="No credential providers") as info:
+        _experimental_converse(fake_bedrock.http_url)
+    assert type(info.value).__name__ == "IdentityChainError"
+    assert len(fake_bedrock.requests) == 1, "nothing was sent with only a bearer token"

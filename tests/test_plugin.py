@@ -51,7 +51,7 @@ def test_fixtures_in_a_user_suite(pytester: pytest.Pytester, ambient: None) -> N
     pytester.makepyfile(test_user=USER_TESTS)
     result = pytester.runpytest_subprocess("-p", "no:randomly")
     result.assert_outcomes(passed=5)
-    result.stdout.fnmatch_lines(["bedrock-creds: isolate-env=off"])
+    result.stdout.fnmatch_lines(["bedrock-creds: isolate-env=off, fake-imds=off*"])
 
 
 def test_fixtures_under_xdist(pytester: pytest.Pytester, ambient: None) -> None:
@@ -78,7 +78,7 @@ def test_isolate_env_everywhere(pytester: pytest.Pytester, ambient: None, how: s
     else:
         result = pytester.runpytest_subprocess("--bedrock-isolate-env")
     result.assert_outcomes(passed=1)
-    result.stdout.fnmatch_lines(["bedrock-creds: isolate-env=on"])
+    result.stdout.fnmatch_lines(["bedrock-creds: isolate-env=on, fake-imds=off*"])
 
 
 def test_without_the_switch_nothing_runs_on_tests_that_did_not_ask(pytester: pytest.Pytester, ambient: None) -> None:

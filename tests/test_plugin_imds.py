@@ -69,14 +69,14 @@ def test_every_test_sees_a_fake_imds(pytester: pytest.Pytester, how: str) -> Non
         result = pytester.runpytest_subprocess("--bedrock-fake-imds")
     result.assert_outcomes(passed=3)
     if how != "xdist":
-        result.stdout.fnmatch_lines(["bedrock-creds: isolate-env=off, fake-imds=on (role 'bedrock-creds-role')"])
+        result.stdout.fnmatch_lines(["bedrock-creds: isolate-env=off, fake-imds=on (role 'bedrock-creds-role')*"])
 
 
 def test_marker(pytester: pytest.Pytester) -> None:
     pytester.makepyfile(test_marked=MARKED)
     result = pytester.runpytest_subprocess("--strict-markers")
     result.assert_outcomes(passed=4)
-    result.stdout.fnmatch_lines(["bedrock-creds: isolate-env=off, fake-imds=off"])
+    result.stdout.fnmatch_lines(["bedrock-creds: isolate-env=off, fake-imds=off*"])
 
 
 def test_marker_with_wrong_arguments_is_a_clear_error(pytester: pytest.Pytester) -> None:

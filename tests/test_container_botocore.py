@@ -6,37 +6,23 @@ case takes about 3 s; there is no documented setting to shorten it.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+from _fake_helpers import container_credentials, issued_keys
 
+from pytest_bedrock_creds.env import AwsEnv
 from pytest_bedrock_creds.servers.container import FakeContainerCredentials
 
 botocore_session = pytest.importorskip("botocore.session")
 from botocore.exceptions import CredentialRetrievalError  # noqa: E402
 
 
-@pytest.fixture
-def hermetic(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> pytest.MonkeyPatch:
-    for name in list(os.environ):
-        if name.startswith("AWS_") or name.lower() in ("http_proxy", "https_proxy", "all_proxy", "no_proxy"):
-            monkeypatch.delenv(name)
-    monkeypatch.setenv("HOME", str(tmp_path))
-    monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "no-config"))
-    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "no-credentials"))
-    monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")  # a miss must not wait on 169.254.169.254
-    return monkeypatch
-
-
 @pytest.fixture(params=["ecs", "eks"])
-def fake(request: pytest.FixtureRequest, hermetic: pytest.MonkeyPatch) -> Iterator[FakeContainerCredentials]:
-    with FakeContainerCredentials(flavour=request.param) as server:
-        for name, value in server.env().items():
-            hermetic.setenv(name, value)
-        yield server
-        server.check()
+def fake(request: pytest.FixtureRequest, aws_env: AwsEnv) -> Iterator[FakeContainerCredentials]:
+    """In ``aws_env``, which sets AWS_EC2_METADATA_DISABLED: a miss must not wait on 169.254.169.254."""
+    yield from container_credentials(request, aws_env)
 
 
 def test_botocore_gets_the_issued_credentials(fake: FakeContainerCredentials) -> None:
@@ -45,34 +31,27 @@ def test_botocore_gets_the_issued_credentials(fake: FakeContainerCredentials) ->
     assert creds is not None
     assert creds.method == "container-role"
     frozen = creds.get_frozen_credentials()
-    assert (frozen.access_key, frozen.secret_key, frozen.token) == (
-        issued.access_key_id,
-        issued.secret_access_key,
-        issued.session_token,
-    )
+    assert (frozen.access_key, frozen.secret_key, frozen.token) == issued_keys(issued)
     assert [(r.method, r.status, r.authorization) for r in fake.requests] == [("GET", 200, "valid")]
 
 
-def test_botocore_reads_the_token_file(
-    fake: FakeContainerCredentials, hermetic: pytest.MonkeyPatch, tmp_path: Path
-) -> None:
+def test_botocore_reads_the_token_file(fake: FakeContainerCredentials, aws_env: AwsEnv, tmp_path: Path) -> None:
     issued = fake.issue()
-    hermetic.delenv("AWS_CONTAINER_AUTHORIZATION_TOKEN")
-    for name, value in fake.env(token_file=tmp_path / "token").items():
-        hermetic.setenv(name, value)
+    aws_env.unset("AWS_CONTAINER_AUTHORIZATION_TOKEN")
+    aws_env.set(**fake.env(token_file=tmp_path / "token"))
     creds = botocore_session.Session().get_credentials()
     assert creds.get_frozen_credentials().access_key == issued.access_key_id
     assert fake.requests[0].authorization == "valid"
 
 
 def test_token_file_with_trailing_newline_botocore_raises_before_any_request(
-    fake: FakeContainerCredentials, hermetic: pytest.MonkeyPatch, tmp_path: Path
+    fake: FakeContainerCredentials, aws_env: AwsEnv, tmp_path: Path
 ) -> None:
     fake.issue()
     token_file = tmp_path / "token"
     token_file.write_text(f"{fake.auth_token}\n")
-    hermetic.delenv("AWS_CONTAINER_AUTHORIZATION_TOKEN")
-    hermetic.setenv("AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE", str(token_file))
+    aws_env.unset("AWS_CONTAINER_AUTHORIZATION_TOKEN")
+    aws_env.set(AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE=str(token_file))
     with pytest.raises(ValueError, match="not a legal header value"):
         botocore_session.Session().get_credentials()
     assert fake.requests == ()
@@ -124,12 +103,10 @@ def test_persistent_fault_botocore_raises_after_three_attempts(
 
 
 @pytest.mark.parametrize(("fake", "sent", "status"), [("ecs", "wrong", 403), ("eks", "bearer", 400)], indirect=["fake"])
-def test_wrong_token_botocore_raises(
-    fake: FakeContainerCredentials, hermetic: pytest.MonkeyPatch, sent: str, status: int
-) -> None:
+def test_wrong_token_botocore_raises(fake: FakeContainerCredentials, aws_env: AwsEnv, sent: str, status: int) -> None:
     fake.issue()
     token = f"Bearer {fake.auth_token}" if sent == "bearer" else "not-the-token"
-    hermetic.setenv("AWS_CONTAINER_AUTHORIZATION_TOKEN", token)
+    aws_env.set(AWS_CONTAINER_AUTHORIZATION_TOKEN=token)
     with pytest.raises(CredentialRetrievalError, match=f"non 200 response {status}"):
         botocore_session.Session().get_credentials()
     assert {r.authorization for r in fake.requests} == {"invalid"}
@@ -143,9 +120,7 @@ def test_already_expired_credentials_botocore_refuses_them(fake: FakeContainerCr
 
 
 def test_attached_through_aws_env() -> None:
-    """AwsEnv isolates the process environment; attach() adds FULL_URI and the token."""
-    from pytest_bedrock_creds.env import AwsEnv
-
+    """Without the fixtures: AwsEnv isolates the process environment; attach() adds FULL_URI and the token."""
     with FakeContainerCredentials() as server, AwsEnv(ledger=server.ledger) as env:
         issued = server.issue()
         env.attach(server)

@@ -10,17 +10,17 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
+from _fake_helpers import container_credentials, issued_keys
 from freezegun import freeze_time
 
+from pytest_bedrock_creds.env import AwsEnv
 from pytest_bedrock_creds.ledger import Ledger
 from pytest_bedrock_creds.servers.container import FakeContainerCredentials
 
 
 @pytest.fixture(params=["ecs", "eks"])
-def fake(request: pytest.FixtureRequest) -> Iterator[FakeContainerCredentials]:
-    with FakeContainerCredentials(flavour=request.param) as server:
-        yield server
-        server.check()
+def fake(request: pytest.FixtureRequest, aws_env: AwsEnv) -> Iterator[FakeContainerCredentials]:
+    yield from container_credentials(request, aws_env)
 
 
 def get(
@@ -47,11 +47,7 @@ def test_serves_ledger_issued_credentials(fake: FakeContainerCredentials) -> Non
     status, content_type, text = get(fake)
     assert (status, content_type) == (200, "application/json")
     doc = json.loads(text)
-    assert (doc["AccessKeyId"], doc["SecretAccessKey"], doc["Token"]) == (
-        issued.access_key_id,
-        issued.secret_access_key,
-        issued.session_token,
-    )
+    assert (doc["AccessKeyId"], doc["SecretAccessKey"], doc["Token"]) == issued_keys(issued)
     assert issued.source == "container"
     assert fake.ledger.source_of_key(issued.access_key_id) == "container"
     assert fake.requests[0].authorization == "valid"

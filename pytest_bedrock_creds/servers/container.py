@@ -30,15 +30,8 @@ from typing import Literal
 from pytest_bedrock_creds.ledger import IssuedCredentials, Ledger
 from pytest_bedrock_creds.redact import redact
 from pytest_bedrock_creds.servers.base import HttpRequest, HttpResponse, LoopbackServer
-from pytest_bedrock_creds.servers.imds import to_http_response
-from pytest_bedrock_creds.servers.imds_model import (
-    DEFAULT_LIFETIME,
-    Faults,
-    Reply,
-    apply_faults,
-    format_timestamp,
-    now_utc,
-)
+from pytest_bedrock_creds.servers.expiry import DEFAULT_LIFETIME, check_expiry, format_timestamp, now_utc
+from pytest_bedrock_creds.servers.faults import Faults, Reply, apply_faults, served_status, to_http_response
 
 __all__ = ["ContainerRequest", "FakeContainerCredentials", "Flavour"]
 
@@ -136,12 +129,7 @@ class FakeContainerCredentials(LoopbackServer):
         self, *, lifetime: timedelta = DEFAULT_LIFETIME, expiration: datetime | None = None, expired: bool = False
     ) -> IssuedCredentials:
         """Issue and serve new credentials (source ``container``)."""
-        if not isinstance(lifetime, timedelta) or lifetime <= timedelta(0):
-            raise ValueError(f"lifetime must be a positive datetime.timedelta, not {lifetime!r}")
-        if expiration is not None and (not isinstance(expiration, datetime) or expiration.tzinfo is None):
-            raise ValueError(f"expiration must be a timezone-aware datetime, not {expiration!r}")
-        if expiration is not None and expired:
-            raise ValueError("expiration and expired=True are exclusive: pass one of them")
+        check_expiry(lifetime, expiration, expired)
         now = now_utc()
         if expired:
             expiration = now - timedelta(hours=1)
@@ -209,7 +197,7 @@ class FakeContainerCredentials(LoopbackServer):
                 ContainerRequest(
                     method=request.method,
                     path=request.path,
-                    status=None if reply.hang or reply.reset else reply.status,
+                    status=served_status(reply),
                     authorization=auth,
                     fault=fault_name,
                     user_agent=request.header("User-Agent"),

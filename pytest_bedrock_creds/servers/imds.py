@@ -11,36 +11,17 @@ only puts them on a socket. Reach it from an SDK through its documented seam::
 
 from __future__ import annotations
 
-import time
+import threading
 from datetime import datetime, timedelta
 
 from pytest_bedrock_creds.ledger import IssuedCredentials, Ledger
-from pytest_bedrock_creds.servers.base import HttpRequest, HttpResponse, LoopbackServer
-from pytest_bedrock_creds.servers.imds_model import (
-    DEFAULT_LIFETIME,
-    DEFAULT_ROTATION,
-    ImdsModel,
-    ImdsRequest,
-    Reply,
-)
+from pytest_bedrock_creds.servers.base import HttpRequest, HttpResponse, LoopbackServer, ServerError
+from pytest_bedrock_creds.servers.expiry import DEFAULT_LIFETIME
+from pytest_bedrock_creds.servers.faults import HANG_SECONDS, to_http_response
+from pytest_bedrock_creds.servers.imds_model import DEFAULT_ROTATION, ImdsModel, ImdsRequest
 
-__all__ = ["FakeImds", "ImdsControls", "ImdsRequest"]
-
-#: How long a hung request holds its connection; ``stop()`` releases it earlier.
-HANG_SECONDS = 600.0
-
-
-def to_http_response(reply: Reply) -> HttpResponse:
-    """Serve a model reply: sleep its delay, then answer, hang or reset."""
-    if reply.delay:
-        time.sleep(reply.delay)
-    return HttpResponse(
-        status=reply.status,
-        body=reply.body,
-        headers=dict(reply.headers),
-        hang=HANG_SECONDS if reply.hang else 0.0,
-        reset=reply.reset,
-    )
+# HANG_SECONDS and to_http_response live in faults.py; they stay importable from here.
+__all__ = ["HANG_SECONDS", "FakeImds", "ImdsControls", "ImdsRequest", "to_http_response"]
 
 
 class ImdsControls:
@@ -48,6 +29,8 @@ class ImdsControls:
     call is delegated to one :class:`~pytest_bedrock_creds.servers.imds_model.ImdsModel`."""
 
     model: ImdsModel
+    _errors: list[ServerError]
+    _errors_lock: threading.Lock
 
     @property
     def ledger(self) -> Ledger:
@@ -138,6 +121,12 @@ class ImdsControls:
     def requests(self) -> tuple[ImdsRequest, ...]:
         return self.model.requests
 
+    def reset(self) -> None:
+        """Forget roles, tokens, faults, records and errors; IMDSv2 required again."""
+        self.model.reset()
+        with self._errors_lock:
+            self._errors.clear()
+
 
 class FakeImds(ImdsControls, LoopbackServer):
     """A fake IMDS on ``127.0.0.1`` (or ``::1``), port 0. IMDSv2 is required by default.
@@ -164,12 +153,6 @@ class FakeImds(ImdsControls, LoopbackServer):
     def env(self) -> dict[str, str]:
         """Variables that point botocore and aws-credentials-imds at this fake."""
         return {"AWS_EC2_METADATA_SERVICE_ENDPOINT": self.url + "/"}
-
-    def reset(self) -> None:
-        """Forget roles, tokens, faults, records and errors; IMDSv2 required again."""
-        self.model.reset()
-        with self._errors_lock:
-            self._errors.clear()
 
     def handle(self, request: HttpRequest) -> HttpResponse:
         return to_http_response(self.model.handle(request))

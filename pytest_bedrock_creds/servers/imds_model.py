@@ -8,8 +8,8 @@ exist once, in this module.
 Time is read with ``datetime.now(timezone.utc)`` on every request, so tokens and credentials
 expire on the fake's clock, which follows freezegun when a test freezes time.
 
-The fault machinery (:class:`Faults`) and the request record type are shared with the
-container-credentials fake.
+The fault machinery lives in :mod:`~pytest_bedrock_creds.servers.faults`, the clock in
+:mod:`~pytest_bedrock_creds.servers.expiry`; both are shared with the container-credentials fake.
 """
 
 from __future__ import annotations
@@ -18,15 +18,24 @@ import base64
 import json
 import secrets
 import threading
-from collections.abc import Callable
-from dataclasses import dataclass, field, replace
-from datetime import datetime, timedelta, timezone
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 from email.utils import format_datetime
 from typing import Literal
 
 from pytest_bedrock_creds.ledger import IssuedCredentials, Ledger
 from pytest_bedrock_creds.servers.base import HttpRequest
+from pytest_bedrock_creds.servers.expiry import (
+    DEFAULT_LIFETIME,
+    check_duration,
+    check_expiry,
+    format_timestamp,
+    now_utc,
+)
+from pytest_bedrock_creds.servers.faults import FaultKind, Faults, Reply, apply_faults, served_status
 
+# FaultKind, Faults, Reply, apply_faults, DEFAULT_LIFETIME, format_timestamp and now_utc
+# live in faults.py and expiry.py; they stay importable from here.
 __all__ = [
     "DEFAULT_LIFETIME",
     "DEFAULT_ROTATION",
@@ -41,8 +50,7 @@ __all__ = [
     "now_utc",
 ]
 
-#: Real IMDS hands out 6-hour credentials and rotates them hourly.
-DEFAULT_LIFETIME = timedelta(hours=6)
+#: Real IMDS hands out 6-hour credentials (DEFAULT_LIFETIME) and rotates them hourly.
 DEFAULT_ROTATION = timedelta(hours=1)
 MAX_TOKEN_TTL = 21600
 TOKEN_PATH = "/latest/api/token"
@@ -51,30 +59,7 @@ TOKEN_HEADER = "X-aws-ec2-metadata-token"
 _CREDS_DIR = "/latest/meta-data/iam/security-credentials"
 _CREDS_EXT_DIR = "/latest/meta-data/iam/security-credentials-extended"
 
-FaultKind = Literal["status", "delay", "hang", "malformed", "reset"]
 IMDS_TARGETS = ("token", "role-list", "credentials", "any")
-
-
-def now_utc() -> datetime:
-    """The fake's clock (freezegun patches ``datetime.now``)."""
-    return datetime.now(timezone.utc)
-
-
-def format_timestamp(moment: datetime) -> str:
-    """IMDS timestamp format: ``2026-11-21T10:00:00Z`` (seconds, ``Z``)."""
-    return moment.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
-@dataclass(frozen=True)
-class Reply:
-    """What the model decided. ``hang``/``reset`` replace the answer; ``delay`` precedes it."""
-
-    status: int
-    body: bytes = b""
-    headers: tuple[tuple[str, str], ...] = ()
-    delay: float = 0.0
-    hang: bool = False
-    reset: bool = False
 
 
 @dataclass(frozen=True)
@@ -94,98 +79,6 @@ class ImdsRequest:
     version: Literal["v1", "v2"] | None
     fault: str | None = None
     user_agent: str | None = None
-
-
-@dataclass
-class _Fault:
-    kind: FaultKind
-    matches: Callable[[HttpRequest], bool]
-    target: str
-    times: int | None
-    status: int = 500
-    seconds: float = 0.0
-
-    def describe(self) -> str:
-        if self.kind == "status":
-            return f"status {self.status} on {self.target}"
-        if self.kind == "delay":
-            return f"delay {self.seconds}s on {self.target}"
-        return f"{self.kind} on {self.target}"
-
-
-class Faults:
-    """Scripted faults, matched in the order added; ``times=None`` means until reset."""
-
-    def __init__(self, classify: Callable[[str, str], str | None], targets: tuple[str, ...]) -> None:
-        self._classify = classify
-        self._targets = targets
-        self._faults: list[_Fault] = []
-        self._lock = threading.Lock()
-
-    def clear(self) -> None:
-        with self._lock:
-            self._faults.clear()
-
-    def add(self, kind: FaultKind, target: str, *, times: int | None, status: int = 500, seconds: float = 0.0) -> None:
-        if not isinstance(target, str) or not (target in self._targets or target.startswith("/")):
-            raise ValueError(
-                f"target must be one of {', '.join(repr(t) for t in self._targets)} "
-                f"or a path starting with '/', not {target!r}"
-            )
-        if times is not None and (isinstance(times, bool) or not isinstance(times, int) or times < 1):
-            raise ValueError(f"times must be a positive int or None (every request), not {times!r}")
-        if kind == "status" and (isinstance(status, bool) or not isinstance(status, int) or not 100 <= status <= 599):
-            raise ValueError(f"status must be an HTTP status code (100-599), not {status!r}")
-        if kind == "delay" and (isinstance(seconds, bool) or not isinstance(seconds, int | float) or seconds < 0):
-            raise ValueError(f"seconds must be a non-negative number, not {seconds!r}")
-        classify = self._classify
-
-        def matches(request: HttpRequest) -> bool:
-            if target == "any":
-                return True
-            if target.startswith("/"):
-                return request.path.rstrip("/") == target.rstrip("/")
-            return classify(request.method, request.path) == target
-
-        with self._lock:
-            self._faults.append(_Fault(kind, matches, target, times, status, float(seconds)))
-
-    def take(self, request: HttpRequest) -> list[_Fault]:
-        """Consume and return the faults that apply to ``request``: delays, then at most one other."""
-        chosen: list[_Fault] = []
-        terminal = False
-        with self._lock:
-            for fault in list(self._faults):
-                if not fault.matches(request) or (terminal and fault.kind != "delay"):
-                    continue
-                chosen.append(fault)
-                terminal = terminal or fault.kind != "delay"
-                if fault.times is not None:
-                    fault.times -= 1
-                    if fault.times == 0:
-                        self._faults.remove(fault)
-        return chosen
-
-
-def apply_faults(faults: list[_Fault], answer: Callable[[], Reply]) -> tuple[Reply, str | None]:
-    """Turn the chosen faults and the normal answer into the reply actually sent."""
-    delay = sum(f.seconds for f in faults if f.kind == "delay")
-    names = "; ".join(f.describe() for f in faults) or None
-    for fault in faults:
-        if fault.kind == "status":
-            body = json.dumps({"Code": "InjectedFault", "Message": f"injected status {fault.status}"})
-            return Reply(fault.status, body.encode(), _TEXT, delay=delay), names
-        if fault.kind == "hang":
-            return Reply(0, delay=delay, hang=True), names
-        if fault.kind == "reset":
-            return Reply(0, delay=delay, reset=True), names
-    reply = answer()
-    if any(f.kind == "malformed" for f in faults) and reply.status == 200:
-        reply = replace(reply, body=reply.body[: max(1, len(reply.body) // 2)])
-    return replace(reply, delay=delay), names
-
-
-_TEXT = (("Content-Type", "text/plain"),)
 
 
 @dataclass
@@ -209,12 +102,6 @@ class Instance:
     image_id: str = "ami-0123456789abcdef0"
     private_ip: str = "172.31.1.10"
     launched: datetime = field(default_factory=now_utc)
-
-
-def _check_duration(name: str, value: object) -> timedelta:
-    if not isinstance(value, timedelta) or value <= timedelta(0):
-        raise ValueError(f"{name} must be a positive datetime.timedelta, not {value!r}")
-    return value
 
 
 class ImdsModel:
@@ -253,13 +140,9 @@ class ImdsModel:
     ) -> IssuedCredentials:
         if not isinstance(name, str) or not name or any(c in name for c in "/\n\r\t ?#"):
             raise ValueError(f"name must be a non-empty role name without '/', whitespace, '?' or '#', not {name!r}")
-        _check_duration("lifetime", lifetime)
-        if expiration is not None and (not isinstance(expiration, datetime) or expiration.tzinfo is None):
-            raise ValueError(f"expiration must be a timezone-aware datetime, not {expiration!r}")
-        if expiration is not None and expired:
-            raise ValueError("expiration and expired=True are exclusive: pass one of them")
+        check_expiry(lifetime, expiration, expired)
         if rotate_every is not None:
-            _check_duration("rotate_every", rotate_every)
+            check_duration("rotate_every", rotate_every)
         now = now_utc()
         if expired:
             expiration = now - timedelta(hours=1)
@@ -329,7 +212,7 @@ class ImdsModel:
                 ImdsRequest(
                     method=request.method,
                     path=request.path,
-                    status=None if reply.hang or reply.reset else reply.status,
+                    status=served_status(reply),
                     token_present=token is not None,
                     token_valid=token_valid,
                     version=version if reply.status in (200, 404) and not replaced else None,

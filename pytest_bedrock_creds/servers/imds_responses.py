@@ -104,12 +104,6 @@ class ResponsesImds(ImdsControls):
         return {"AWS_EC2_METADATA_SERVICE_ENDPOINT": self.url + "/"}
 
     # -- inspection ---------------------------------------------------------------------------
-    def reset(self) -> None:
-        """Forget roles, tokens, faults, records and errors; IMDSv2 required again."""
-        self.model.reset()
-        with self._errors_lock:
-            self._errors.clear()
-
     def check(self) -> None:
         """Raise the first error that happened inside the model since the last check."""
         with self._errors_lock:

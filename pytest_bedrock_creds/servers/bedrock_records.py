@@ -1,0 +1,110 @@
+"""The records FakeBedrock keeps: one :class:`BedrockRequest` per request, with its :class:`AuthRecord`.
+
+Both are frozen, and their reprs never show a token, a secret or a signature.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from pytest_bedrock_creds.redact import redact
+
+__all__ = ["AuthRecord", "BedrockRequest", "Scheme"]
+
+Scheme = Literal["sigv4", "bearer", "none", "unknown"]
+_SECRET_HEADERS = frozenset({"authorization", "x-amz-security-token"})
+
+
+@dataclass(frozen=True, repr=False)
+class AuthRecord:
+    """How one request authenticated. The repr never shows a token.
+
+    * ``scheme``: ``"sigv4"``, ``"bearer"``, ``"none"`` (no Authorization header) or ``"unknown"``.
+    * ``source``: the ledger source of the access key or token (``"env"``, ``"imds:app-role"``,
+      ``"bearer:env"``...), ``None`` when the ledger does not know it.
+    * ``signature_valid``: for SigV4, whether the signature matched the ledger's secret
+      (``None`` when the key is unknown, so no secret could be tried). For a short-term
+      ``bedrock-api-key-`` bearer token, whether its presigned URL verified; else ``None``.
+    * ``token_kind``: for bearer, ``"long-term"`` (``ABSK``), ``"short-term"`` or ``"unknown"``.
+    * ``error``: the AWS error code this request earns (``InvalidSignatureException``...), or
+      ``None`` when AWS would accept it. In ``verify="record"`` mode it is recorded but not returned.
+    """
+
+    scheme: Scheme
+    source: str | None = None
+    access_key_id: str | None = None
+    signature_valid: bool | None = None
+    error: str | None = None
+    message: str | None = None
+    region: str | None = None
+    service: str | None = None
+    signed_headers: tuple[str, ...] = ()
+    session_token_sent: bool = False
+    amz_date: str | None = None
+    token: str | None = None
+    token_kind: Literal["long-term", "short-term", "unknown"] | None = None
+    canonical_request: str | None = None
+
+    @property
+    def accepted(self) -> bool:
+        return self.error is None
+
+    def __repr__(self) -> str:
+        parts = [f"scheme={self.scheme!r}", f"source={self.source!r}"]
+        if self.scheme == "sigv4":
+            parts += [
+                f"access_key_id={self.access_key_id!r}",
+                f"signature_valid={self.signature_valid!r}",
+                f"region={self.region!r}",
+                f"session_token_sent={self.session_token_sent!r}",
+            ]
+        if self.token is not None:
+            parts.append(f"token={redact(self.token)}")
+            parts.append(f"token_kind={self.token_kind!r}")
+            if self.access_key_id:
+                parts += [f"access_key_id={self.access_key_id!r}", f"signature_valid={self.signature_valid!r}"]
+        parts.append(f"error={self.error!r}")
+        return f"AuthRecord({', '.join(parts)})"
+
+    __str__ = __repr__
+
+
+@dataclass(frozen=True, repr=False)
+class BedrockRequest:
+    """One request the fake received, with what it answered. The repr hides secrets."""
+
+    operation: str | None
+    model_id: str | None
+    method: str
+    raw_path: str
+    headers: tuple[tuple[str, str], ...]
+    body: bytes
+    auth: AuthRecord
+    status: int
+    error_code: str | None
+    listener: Literal["https", "http"]
+    resource: str | None = None
+
+    def header(self, name: str, default: str | None = None) -> str | None:
+        lname = name.lower()
+        for key, value in self.headers:
+            if key.lower() == lname:
+                return value
+        return default
+
+    def json(self) -> Any:
+        return json.loads(self.body or b"null")
+
+    def redacted_headers(self) -> tuple[tuple[str, str], ...]:
+        return tuple((k, redact(v) if k.lower() in _SECRET_HEADERS else v) for k, v in self.headers)
+
+    def __repr__(self) -> str:
+        return (
+            f"BedrockRequest({self.method} {self.raw_path} operation={self.operation!r} "
+            f"model_id={self.model_id!r} status={self.status} error_code={self.error_code!r} "
+            f"listener={self.listener!r} auth={self.auth!r})"
+        )
+
+    __str__ = __repr__

@@ -34,6 +34,15 @@ ISOLATED_VARIABLES = (
     "BOTO_CONFIG",
     "HOMEDRIVE",
     "HOMEPATH",
+    # a proxy would carry the SDKs' requests to the loopback fakes off the machine
+    "HTTP_PROXY",
+    "HTTPS_PROXY",
+    "ALL_PROXY",
+    "NO_PROXY",
+    "http_proxy",
+    "https_proxy",
+    "all_proxy",
+    "no_proxy",
 )
 
 _SECRET_VARIABLES = frozenset(

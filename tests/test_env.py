@@ -33,6 +33,8 @@ def real_home_with_sentinel(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> 
     monkeypatch.setenv("AWS_CA_BUNDLE", "/etc/ssl/ambient.pem")
     monkeypatch.setenv("REQUESTS_CA_BUNDLE", "/etc/ssl/ambient.pem")
     monkeypatch.setenv("SSL_CERT_FILE", "/etc/ssl/ambient.pem")
+    monkeypatch.setenv("HTTPS_PROXY", "http://proxy.example:3128")
+    monkeypatch.setenv("http_proxy", "http://proxy.example:3128")
     return home
 
 
@@ -43,7 +45,7 @@ def test_sentinel_home_and_ambient_variables_do_not_reach_the_test(real_home_wit
     before = dict(os.environ)
     with AwsEnv() as env:
         for name in ("AWS_PROFILE", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_CA_BUNDLE",
-                     "REQUESTS_CA_BUNDLE", "SSL_CERT_FILE"):
+                     "REQUESTS_CA_BUNDLE", "SSL_CERT_FILE", "HTTPS_PROXY", "http_proxy"):
             assert name not in os.environ, name
         assert Path(os.environ["HOME"]) == env.home != real_home_with_sentinel
         assert not (env.home / ".aws").exists()

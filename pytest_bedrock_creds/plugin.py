@@ -6,13 +6,33 @@ entry point as ``bedrock_creds`` (``-p no:bedrock_creds`` turns it off).
 
 from __future__ import annotations
 
+import json
+import os
 from collections.abc import Iterator
+from pathlib import Path
+from typing import Any, TypeVar
 
 import pytest
 
+from pytest_bedrock_creds import guard
+from pytest_bedrock_creds.chain import resolve
 from pytest_bedrock_creds.env import AwsEnv
 from pytest_bedrock_creds.files import AwsFiles
 from pytest_bedrock_creds.ledger import Ledger
+from pytest_bedrock_creds.redact import redact_text
+from pytest_bedrock_creds.scenarios import (
+    TARGETS,
+    Matrix,
+    Result,
+    Runtime,
+    Scenario,
+    ScenarioFileError,
+    load_file,
+    matches,
+    prepare,
+    run_target,
+    target_unavailable,
+)
 from pytest_bedrock_creds.servers.bedrock import FakeBedrock, VerifyMode
 from pytest_bedrock_creds.servers.container import FakeContainerCredentials
 from pytest_bedrock_creds.servers.imds import FakeImds
@@ -20,6 +40,7 @@ from pytest_bedrock_creds.servers.imds import FakeImds
 GROUP = "bedrock-creds"
 _ISOLATE = "bedrock_isolate_env"
 _FAKE_IMDS = "bedrock_fake_imds"
+_GUARD = "bedrock_network_guard"
 #: The role every test sees with --bedrock-fake-imds or a bare @pytest.mark.bedrock_fake_imds.
 DEFAULT_ROLE = "bedrock-creds-role"
 _MARKER_ARGS = frozenset({"roles", "v1_enabled"})
@@ -55,6 +76,16 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         default=False,
         help="run every test inside a hermetic AWS environment (see --bedrock-isolate-env)",
     )
+    group.addoption(
+        "--bedrock-network-guard",
+        action="store_true",
+        default=None,
+        dest=_GUARD,
+        help="fail the run if anything connects outside loopback or looks up *.amazonaws.com or 169.254.* "
+        "(an audit hook; SDKs that swallow the error cannot hide it). ini: bedrock_network_guard",
+    )
+    parser.addini(_GUARD, type="bool", default=False, help="see --bedrock-network-guard")
+    _add_scenario_options(group, parser)
 
 
 def _option(config: pytest.Config, name: str) -> bool:
@@ -95,6 +126,27 @@ def pytest_configure(config: pytest.Config) -> None:
         config.pluginmanager.register(_IsolateEnvEverywhere(), "bedrock_creds_isolate_env")
     if _option(config, _FAKE_IMDS):
         config.pluginmanager.register(_FakeImdsEverywhere(), "bedrock_creds_fake_imds")
+    if _option(config, _GUARD):
+        guard.install()
+        config.pluginmanager.register(_NetworkGuard(), "bedrock_creds_network_guard")
+    _configure_scenarios(config)
+
+
+class _NetworkGuard:
+    """Registered only with --bedrock-network-guard: a blocked attempt fails the run."""
+
+    @pytest.hookimpl(trylast=True)
+    def pytest_sessionfinish(self, session: pytest.Session) -> None:
+        if guard.BLOCKED:
+            session.exitstatus = pytest.ExitCode.TESTS_FAILED
+
+    def pytest_terminal_summary(self, terminalreporter: Any) -> None:
+        if guard.BLOCKED:
+            terminalreporter.write_line(
+                f"bedrock-creds network guard blocked {len(guard.BLOCKED)} attempt(s) to leave loopback: "
+                f"{sorted(set(guard.BLOCKED))[:5]}",
+                red=True,
+            )
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
@@ -106,7 +158,13 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 def pytest_report_header(config: pytest.Config) -> str:
     isolate = "on" if _option(config, _ISOLATE) else "off"
     imds = f"on (role {DEFAULT_ROLE!r})" if _option(config, _FAKE_IMDS) else "off"
-    return f"bedrock-creds: isolate-env={isolate}, fake-imds={imds}"
+    targets = ",".join(_selected_targets(config))
+    matrix = _matrix_path(config) or "-"
+    network = "on" if _option(config, _GUARD) else "off"
+    return (
+        f"bedrock-creds: isolate-env={isolate}, fake-imds={imds}, network-guard={network}, "
+        f"scenario-targets={targets}, matrix={matrix}"
+    )
 
 
 # -- fixtures: overridable settings -> session owner -> function view -------------------
@@ -138,6 +196,17 @@ def aws_files(aws_env: AwsEnv) -> AwsFiles:
     return AwsFiles(aws_env)
 
 
+_F = TypeVar("_F", FakeBedrock, FakeImds, FakeContainerCredentials)
+
+
+def _attached_view(server: _F, aws_env: AwsEnv) -> Iterator[_F]:
+    """The function-scoped view of a session fake (already reset): attached to ``aws_env``
+    for the test, and its ``check()`` after it, so an error inside the fake fails this test."""
+    aws_env.attach(server)
+    yield server
+    server.check()
+
+
 @pytest.fixture(scope="session")
 def bedrock_verify() -> VerifyMode:
     """How ``fake_bedrock`` treats bad auth: ``"strict"`` rejects as AWS does, ``"record"`` only records.
@@ -158,9 +227,7 @@ def fake_bedrock(bedrock_server: FakeBedrock, aws_env: AwsEnv, bedrock_verify: V
     (``AWS_ENDPOINT_URL_BEDROCK_RUNTIME`` and ``AWS_CA_BUNDLE``). Errors inside it fail the test."""
     bedrock_server.reset()
     bedrock_server.verify = bedrock_verify
-    aws_env.attach(bedrock_server)
-    yield bedrock_server
-    bedrock_server.check()
+    yield from _attached_view(bedrock_server, aws_env)
 
 
 # -- fake IMDS and container credentials ------------------------------------------------
@@ -196,9 +263,7 @@ def fake_imds(
     """A fake EC2 instance metadata service, reset for this test (no roles unless the
     ``bedrock_fake_imds`` marker names some), that ``aws_env`` points the SDKs at."""
     _configure_imds(bedrock_imds_server, request, ())
-    aws_env.attach(bedrock_imds_server)
-    yield bedrock_imds_server
-    bedrock_imds_server.check()
+    yield from _attached_view(bedrock_imds_server, aws_env)
 
 
 @pytest.fixture
@@ -235,6 +300,219 @@ def fake_container_credentials(
     SDKs at (``AWS_CONTAINER_CREDENTIALS_FULL_URI`` and ``AWS_CONTAINER_AUTHORIZATION_TOKEN``).
     Call ``.issue()`` to give it credentials."""
     bedrock_container_server.reset()
-    aws_env.attach(bedrock_container_server)
-    yield bedrock_container_server
-    bedrock_container_server.check()
+    yield from _attached_view(bedrock_container_server, aws_env)
+
+
+# -- scenarios: YAML precedence scenarios, run against every target; the conformance matrix ---------------
+# Files named bedrock_creds_*.yaml or *.bedrock.yaml (and paths in the ini setting bedrock_scenarios)
+# become one item per scenario and target. Results ride to the controller in user_properties, so the
+# matrix is complete under xdist too.
+
+_TARGETS_OPT = "bedrock_targets"
+_MATRIX_OPT = "bedrock_matrix"
+_SCENARIOS_INI = "bedrock_scenarios"
+_RESULT_KEY = "bedrock_scenario"
+_matrix_key = pytest.StashKey[Matrix]()
+_runtime_cache_key = pytest.StashKey[dict[str, Any]]()
+
+
+def _add_scenario_options(group: Any, parser: pytest.Parser) -> None:
+    group.addoption(
+        "--bedrock-targets",
+        default=None,
+        dest=_TARGETS_OPT,
+        help=f"comma-separated scenario targets to run ({', '.join(TARGETS)}; 'all' = default). "
+        "A target that is not installed is skipped with the reason. ini: bedrock_targets",
+    )
+    group.addoption(
+        "--bedrock-matrix",
+        default=None,
+        dest=_MATRIX_OPT,
+        metavar="PATH",
+        help="write the conformance matrix to PATH (.md for Markdown, .json for JSON). ini: bedrock_matrix",
+    )
+    parser.addini(_TARGETS_OPT, default="all", help="scenario targets to run (see --bedrock-targets)")
+    parser.addini(_MATRIX_OPT, default="", help="where to write the conformance matrix (see --bedrock-matrix)")
+    parser.addini(_SCENARIOS_INI, type="paths", default=[],
+                  help="more scenario files or directories (any *.yaml/*.yml below them)")
+
+
+def _selected_targets(config: pytest.Config) -> tuple[str, ...]:
+    raw = config.getoption(_TARGETS_OPT) or config.getini(_TARGETS_OPT) or "all"
+    names = [n.strip() for n in str(raw).split(",") if n.strip()]
+    if names in ([], ["all"]):
+        return TARGETS
+    unknown = [n for n in names if n not in TARGETS]
+    if unknown:
+        raise pytest.UsageError(f"--bedrock-targets: unknown target(s) {unknown}; choose from {list(TARGETS)}")
+    return tuple(t for t in TARGETS if t in names)
+
+
+def _matrix_path(config: pytest.Config) -> str | None:
+    raw = config.getoption(_MATRIX_OPT) or config.getini(_MATRIX_OPT)
+    if not raw:
+        return None
+    if Path(str(raw)).suffix.lower() not in (".md", ".markdown", ".json"):
+        raise pytest.UsageError(f"--bedrock-matrix {raw}: the extension must be .md or .json")
+    return str(raw)
+
+
+def _configure_scenarios(config: pytest.Config) -> None:
+    config.stash[_matrix_key] = Matrix()
+    config.stash[_runtime_cache_key] = {}
+    _selected_targets(config)
+    _matrix_path(config)
+    config.pluginmanager.register(_MatrixRecorder(config), "bedrock_creds_matrix")
+
+
+def _is_scenario_file(file_path: Path, config: pytest.Config) -> bool:
+    name = file_path.name
+    if not name.endswith((".yaml", ".yml")):
+        return False
+    if (name.startswith("bedrock_creds_")) or name.endswith((".bedrock.yaml", ".bedrock.yml")):
+        return True
+    for listed in config.getini(_SCENARIOS_INI):
+        listed = Path(listed)
+        if file_path == listed or listed in file_path.parents:
+            return True
+    return False
+
+
+def pytest_collect_file(file_path: Path, parent: pytest.Collector) -> pytest.Collector | None:
+    if _is_scenario_file(file_path, parent.config):
+        return ScenarioFile.from_parent(parent, path=file_path)
+    return None
+
+
+class ScenarioFileCollectError(Exception):
+    """A scenario file that does not load; the message names the file, the line and the field."""
+
+
+class ScenarioFile(pytest.File):
+    """A YAML scenario file: one item per scenario and selected target."""
+
+    def collect(self) -> list[pytest.Item]:
+        shown = self.config.rootpath and os.path.relpath(self.path, self.config.rootpath)
+        try:
+            scenarios = load_file(self.path, display=str(shown))
+        except ScenarioFileError as exc:
+            raise self.CollectError(str(exc)) from None
+        items: list[pytest.Item] = []
+        for scenario in scenarios:
+            for target in _selected_targets(self.config):
+                items.append(ScenarioItem.from_parent(self, scenario=scenario, target=target))
+        return items
+
+
+class ScenarioMismatch(AssertionError):
+    """The target did something else than the scenario expects (message already redacted)."""
+
+
+def _scenario_callobj(item: ScenarioItem) -> Any:
+    def run_scenario(
+        bedrock_ledger: Ledger,
+        bedrock_server: FakeBedrock,
+        bedrock_imds_server: FakeImds,
+        bedrock_container_server: FakeContainerCredentials,
+    ) -> None:
+        item.run_scenario(bedrock_ledger, bedrock_server, bedrock_imds_server, bedrock_container_server)
+
+    return run_scenario
+
+
+class ScenarioItem(pytest.Function):
+    """One scenario run against one target; it uses the session fakes (reset here, per item)."""
+
+    def __init__(self, *, scenario: Scenario, target: str, **kwargs: Any) -> None:
+        self.scenario, self.target = scenario, target
+        self.secrets: set[str] = set(scenario.literal_secrets())
+        super().__init__(name=f"{scenario.name}[{target}]", callobj=_scenario_callobj(self), **kwargs)
+        expectation = scenario.expectation_for(target)
+        documented = target in scenario.expect_by_target
+        self.user_properties.append((_RESULT_KEY, json.dumps({
+            "family": scenario.family, "scenario": scenario.name, "target": target,
+            "documented": documented, "reason": expectation.reason or "",
+        })))
+        why = target_unavailable(target)
+        if why is None and expectation.skip:
+            why = f"{scenario.name} skips {target}: {expectation.reason}"
+        if why is not None:
+            self.add_marker(pytest.mark.skip(reason=why))
+
+    def reportinfo(self) -> tuple[Path, int, str]:
+        return self.path, self.scenario.line - 1, f"{self.scenario.name}[{self.target}]"
+
+    def run_scenario(
+        self, ledger: Ledger, bedrock: FakeBedrock, imds: FakeImds, container: FakeContainerCredentials
+    ) -> None:
+        scenario = self.scenario
+        runtime = Runtime(ledger, bedrock, imds, container, cache=self.config.stash[_runtime_cache_key])
+        with AwsEnv(ledger=ledger, region="us-east-1") as env:
+            prepared = prepare(scenario, env, runtime)
+            self.secrets |= prepared.secrets
+            reference = resolve(operation=scenario.operation, settings=prepared.settings)
+            observed = run_target(self.target, prepared, runtime, reference)
+        expected = scenario.expectation_for(self.target)
+        self.user_properties.append(("bedrock_observed", self._redact(observed.describe(key=False))))
+        if matches(observed, expected):
+            return
+        lines = [
+            f"scenario {scenario.name!r} ({scenario.path}:{scenario.line}, family {scenario.family}) "
+            f"on target {self.target}",
+        ]
+        if scenario.doc:
+            lines.append(f"  doc:      {' '.join(scenario.doc.split())}")
+        lines.append(f"  expected: {expected.describe()}"
+                     + (f"  (expect_by_target: {expected.reason})" if expected.reason else ""))
+        lines.append(f"  observed: {observed.describe()}")
+        if self.target != "reference" and self.target not in scenario.expect_by_target:
+            lines.append("  (if this is a real SDK difference, add expect_by_target."
+                         f"{self.target} with the observed outcome and a reason)")
+        lines.append("reference chain trace:")
+        lines.extend("  " + line for line in reference.explain().splitlines())
+        raise ScenarioMismatch(self._redact("\n".join(lines)))
+
+    def _redact(self, text: str) -> str:
+        return redact_text(text, self.secrets)
+
+    def repr_failure(self, excinfo: pytest.ExceptionInfo[BaseException]) -> Any:  # type: ignore[override]
+        if isinstance(excinfo.value, ScenarioMismatch):
+            return str(excinfo.value)
+        return self._redact(str(super().repr_failure(excinfo)))
+
+
+class _MatrixRecorder:
+    """Registered in pytest_configure: turns scenario reports (local or from xdist workers) into results."""
+
+    def __init__(self, config: pytest.Config) -> None:
+        self.config = config
+
+    def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
+        props = dict(report.user_properties)
+        raw = props.get(_RESULT_KEY)
+        if raw is None or (report.passed and report.when != "call"):
+            return
+        data = json.loads(str(raw))
+        if report.skipped:
+            status = "skipped"
+        elif report.failed:
+            status = "unexpected"
+        else:
+            status = "documented" if data["documented"] else "agrees"
+        self.config.stash[_matrix_key].add(Result(data["family"], data["scenario"], data["target"], status,
+                                                  data["reason"], str(props.get("bedrock_observed", ""))))
+
+    def pytest_terminal_summary(self, terminalreporter: Any) -> None:
+        config = self.config
+        if hasattr(config, "workerinput"):
+            return
+        matrix = config.stash[_matrix_key]
+        if not matrix:
+            return
+        terminalreporter.section("bedrock-creds conformance matrix")
+        for line in matrix.to_text().splitlines():
+            terminalreporter.write_line(line)
+        path = _matrix_path(config)
+        if path:
+            written = matrix.write(Path(config.invocation_params.dir, path))
+            terminalreporter.write_line(f"conformance matrix written to {written}")

@@ -5,7 +5,12 @@ from __future__ import annotations
 import socket
 
 import pytest
-from conftest import BLOCKED, RealNetworkAccess
+
+from pytest_bedrock_creds.guard import BLOCKED, RealNetworkAccess, installed
+
+
+def test_the_suite_runs_with_the_guard_installed() -> None:
+    assert installed()
 
 
 @pytest.mark.parametrize(

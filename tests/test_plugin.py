@@ -100,3 +100,36 @@ def test_region_fixture_is_overridable(pytester: pytest.Pytester) -> None:
     )
     pytester.makepyfile(test_r="import os\ndef test_r(aws_env):\n    assert os.environ['AWS_REGION'] == 'eu-west-1'\n")
     pytester.runpytest_subprocess().assert_outcomes(passed=1)
+
+
+GUARDED = """
+import socket
+
+def test_swallows_the_error():
+    try:
+        socket.create_connection(("169.254.169.254", 80), timeout=0.5)
+    except OSError:
+        pass   # as botocore's IMDS fetcher does
+
+def test_loopback_is_fine():
+    server = socket.socket(); server.bind(("127.0.0.1", 0)); server.listen(1)
+    socket.create_connection(server.getsockname()).close(); server.close()
+"""
+
+
+@pytest.mark.parametrize("how", ["option", "ini"])
+def test_network_guard_fails_the_run_even_when_the_error_is_swallowed(pytester: pytest.Pytester, how: str) -> None:
+    pytester.makepyfile(test_guarded=GUARDED)
+    if how == "ini":
+        pytester.makeini("[pytest]\nbedrock_network_guard = true\n")
+        result = pytester.runpytest_subprocess()
+    else:
+        result = pytester.runpytest_subprocess("--bedrock-network-guard")
+    result.assert_outcomes(passed=2)
+    assert result.ret == pytest.ExitCode.TESTS_FAILED
+    result.stdout.fnmatch_lines(["*network-guard=on*", "*network guard blocked 1 attempt(s)*169.254.169.254*"])
+
+
+def test_without_the_network_guard_nothing_is_blocked(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(test_guarded=GUARDED.replace("169.254.169.254", "127.0.0.1"))
+    pytester.runpytest_subprocess().assert_outcomes(passed=2)

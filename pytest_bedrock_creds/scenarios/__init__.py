@@ -1,0 +1,40 @@
+"""Precedence scenarios as YAML data, run against the reference chain and real clients.
+
+Works without pytest: :func:`load_file` validates a file, :func:`prepare` builds a
+scenario's world inside an :class:`~pytest_bedrock_creds.env.AwsEnv`, :func:`run_target`
+asks one target, and :class:`Matrix` renders the results. ``plugin.py`` turns files named
+``bedrock_creds_*.yaml`` or ``*.bedrock.yaml`` into test items.
+"""
+
+from pytest_bedrock_creds.scenarios.loader import ScenarioFileError, load_file, load_text
+from pytest_bedrock_creds.scenarios.matrix import STATUSES, Matrix, Result
+from pytest_bedrock_creds.scenarios.schema import SCHEMA, TARGETS, Expectation, Scenario
+from pytest_bedrock_creds.scenarios.targets import (
+    Observation,
+    Prepared,
+    Runtime,
+    matches,
+    prepare,
+    run_target,
+    target_unavailable,
+)
+
+__all__ = [
+    "SCHEMA",
+    "STATUSES",
+    "TARGETS",
+    "Expectation",
+    "Matrix",
+    "Observation",
+    "Prepared",
+    "Result",
+    "Runtime",
+    "Scenario",
+    "ScenarioFileError",
+    "load_file",
+    "load_text",
+    "matches",
+    "prepare",
+    "run_target",
+    "target_unavailable",
+]

@@ -1,0 +1,339 @@
+"""Load scenario files: ``yaml.safe_load`` for the values, ``yaml.compose`` (safe) for line numbers.
+
+Every problem (invalid YAML, an unknown key, a wrong type, a semantic mistake) raises
+:class:`ScenarioFileError` naming the file, the line and the field.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+import yaml
+
+from pytest_bedrock_creds.ledger import SOURCE_PREFIXES
+from pytest_bedrock_creds.scenarios.schema import (
+    PLACEHOLDER,
+    SCHEMA,
+    TARGETS,
+    ContainerSpec,
+    Expectation,
+    ImdsSpec,
+    Scenario,
+    SettingsSpec,
+)
+
+__all__ = ["ScenarioFileError", "load_file", "load_text"]
+
+Path_ = tuple[str | int, ...]
+
+
+class ScenarioFileError(Exception):
+    """A scenario file that cannot be used: ``path``, ``line`` (1-based or ``None``), ``field``, ``problem``."""
+
+    def __init__(self, path: str, line: int | None, field: str, problem: str) -> None:
+        where = f"{path}:{line}" if line is not None else path
+        super().__init__(f"{where}: {field}: {problem}" if field else f"{where}: {problem}")
+        self.path, self.line, self.field, self.problem = path, line, field, problem
+
+    def __reduce__(self) -> tuple[object, ...]:
+        return (type(self), (self.path, self.line, self.field, self.problem))
+
+
+def _dotted(path: Path_) -> str:
+    out = ""
+    for part in path:
+        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
+    return out or "<file>"
+
+
+def _lines(node: yaml.Node | None, path: Path_ = ()) -> Iterator[tuple[Path_, int]]:
+    """(path, 1-based line) for every node of the composed document; keys map to the key's line."""
+    if node is None:
+        return
+    yield path, node.start_mark.line + 1
+    if isinstance(node, yaml.MappingNode):
+        for key, value in node.value:
+            sub = (*path, str(key.value))
+            yield sub, key.start_mark.line + 1
+            for inner_path, line in _lines(value, sub):
+                if inner_path != sub:
+                    yield inner_path, line
+    elif isinstance(node, yaml.SequenceNode):
+        for index, item in enumerate(node.value):
+            yield from _lines(item, (*path, index))
+
+
+class _Validator:
+    """The subset of JSON Schema that ``SCHEMA`` uses, with errors at a line."""
+
+    def __init__(self, source: str, lines: dict[Path_, int]) -> None:
+        self.source, self.lines = source, lines
+
+    def line(self, path: Path_) -> int | None:
+        while path not in self.lines and path:
+            path = path[:-1]
+        return self.lines.get(path)
+
+    def fail(self, path: Path_, problem: str) -> ScenarioFileError:
+        return ScenarioFileError(self.source, self.line(path), _dotted(path), problem)
+
+    def check(self, value: Any, schema: dict[str, Any], path: Path_) -> None:
+        if "anyOf" in schema:
+            errors = []
+            for option in schema["anyOf"]:
+                try:
+                    self.check(value, option, path)
+                    return
+                except ScenarioFileError as exc:
+                    errors.append(exc.problem)
+            raise self.fail(path, "matches none of the allowed forms: " + "; or ".join(errors))
+        kinds = schema.get("type")
+        if kinds is not None:
+            allowed = [kinds] if isinstance(kinds, str) else list(kinds)
+            if not any(_is(value, kind) for kind in allowed):
+                raise self.fail(path, f"expected {' or '.join(allowed)}, got {_typename(value)} {value!r}"[:200])
+        if "enum" in schema and value not in schema["enum"]:
+            raise self.fail(path, f"{value!r} is not one of {schema['enum']}")
+        if isinstance(value, str):
+            if len(value) < schema.get("minLength", 0):
+                raise self.fail(path, "must not be empty")
+            if "pattern" in schema and not re.search(schema["pattern"], value):
+                raise self.fail(path, f"{value!r} does not match {schema['pattern']}")
+        if isinstance(value, (int, float)) and not isinstance(value, bool) and value < schema.get("minimum", value):
+            raise self.fail(path, f"must be at least {schema['minimum']}")
+        if isinstance(value, list):
+            if len(value) < schema.get("minItems", 0):
+                raise self.fail(path, f"needs at least {schema['minItems']} item(s)")
+            for index, item in enumerate(value):
+                self.check(item, schema.get("items", {}), (*path, index))
+        if isinstance(value, dict):
+            props = schema.get("properties", {})
+            for name in schema.get("required", ()):
+                if name not in value:
+                    raise self.fail(path, f"missing required key {name!r}")
+            names = schema.get("propertyNames", {}).get("enum")
+            for key, item in value.items():
+                if not isinstance(key, str):
+                    raise self.fail(path, f"keys must be strings, got {key!r}")
+                if names is not None and key not in names:
+                    raise self.fail((*path, key), f"unknown name {key!r}; expected one of {names}")
+                if key in props:
+                    self.check(item, props[key], (*path, key))
+                elif schema.get("additionalProperties", True) is False:
+                    known = ", ".join(sorted(props))
+                    raise self.fail((*path, key), f"unknown key {key!r}; allowed: {known}")
+                elif isinstance(schema.get("additionalProperties"), dict):
+                    self.check(item, schema["additionalProperties"], (*path, key))
+
+
+def _is(value: Any, kind: str) -> bool:
+    if kind == "null":
+        return value is None
+    if kind == "boolean":
+        return isinstance(value, bool)
+    if kind == "integer":
+        return isinstance(value, int) and not isinstance(value, bool)
+    if kind == "number":
+        return isinstance(value, (int, float)) and not isinstance(value, bool)
+    return isinstance(value, {"string": str, "object": dict, "array": list}[kind])
+
+
+def _typename(value: Any) -> str:
+    return {type(None): "null", bool: "boolean", int: "integer", float: "number", str: "string",
+            dict: "mapping", list: "list"}.get(type(value), type(value).__name__)
+
+
+def load_file(path: str | Path, *, display: str | None = None) -> list[Scenario]:
+    """Load and validate one scenario file; ``display`` is the path shown in errors."""
+    shown = display or str(path)
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ScenarioFileError(shown, None, "", f"cannot read the file: {exc}") from None
+    return load_text(text, source=shown, stem=Path(path).name)
+
+
+def load_text(text: str, *, source: str = "<string>", stem: str = "scenarios") -> list[Scenario]:
+    try:
+        node = yaml.compose(text, Loader=yaml.SafeLoader)
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        problem = f"invalid YAML: {getattr(exc, 'problem', None) or exc}"
+        raise ScenarioFileError(source, mark.line + 1 if mark else None, "", problem) from None
+    validator = _Validator(source, dict(_lines(node)))
+    if data is None:
+        raise validator.fail((), "the file is empty; expected a mapping with 'scenarios'")
+    validator.check(data, SCHEMA, ())
+    family = data.get("family") or _family_of(stem)
+    out: list[Scenario] = []
+    seen: dict[str, int] = {}
+    for index, raw in enumerate(data["scenarios"]):
+        path: Path_ = ("scenarios", index)
+        scenario = _build(raw, family, source, validator, path)
+        if scenario.name in seen:
+            raise validator.fail((*path, "name"), f"duplicate scenario name {scenario.name!r} "
+                                 f"(first at line {seen[scenario.name]})")
+        seen[scenario.name] = scenario.line
+        out.append(scenario)
+    return out
+
+
+def _family_of(filename: str) -> str:
+    stem = filename
+    for suffix in (".bedrock.yaml", ".bedrock.yml", ".yaml", ".yml"):
+        if stem.endswith(suffix):
+            stem = stem[: -len(suffix)]
+            break
+    return stem.removeprefix("bedrock_creds_") or "scenarios"
+
+
+_SEAMS = ("AWS_EC2_METADATA_SERVICE_ENDPOINT", "AWS_CONTAINER_CREDENTIALS_FULL_URI", "AWS_ENDPOINT_URL",
+          "AWS_ENDPOINT_URL_BEDROCK_RUNTIME", "AWS_STS_REGIONAL_ENDPOINTS")
+
+
+def _build(raw: dict[str, Any], family: str, source: str, v: _Validator, path: Path_) -> Scenario:
+    env: dict[str, str | None] = dict(raw.get("env") or {})
+    for name, value in env.items():
+        where = (*path, "env", name)
+        if name == "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI":
+            raise v.fail(where, "always means http://169.254.170.2, which a hermetic run must not reach; "
+                         "use the 'container' block (FULL_URI on the fake)")
+        if name in _SEAMS[:2] and (value is None or not _loopback_url(value)):
+            raise v.fail(where, f"{value!r}: only loopback URLs are allowed here (a hermetic run must not "
+                         "leave the machine); leave it out to use the fakes")
+        if name.startswith("AWS_ENDPOINT_URL"):
+            raise v.fail(where, "the Bedrock endpoint is the fake's; it cannot be changed by a scenario")
+        if name in _NETWORK_ENV:
+            raise v.fail(where, f"{name} selects a credential provider that calls AWS STS; scenarios stay "
+                         "on loopback and cover the documented Bedrock chain only")
+    _check_placeholders(raw, v, path)
+    files = dict(raw.get("files") or {})
+    for kind in ("credentials", "config"):
+        for profile, section in (files.get(kind) or {}).items():
+            for key in section if isinstance(section, dict) else ():
+                if key.lower() in _NETWORK_KEYS:
+                    raise v.fail((*path, "files", kind, profile, key), _network_key(key))
+        raw_text = files.get(f"{kind}_raw") or ""
+        for number, text in enumerate(raw_text.splitlines(), 1):
+            key = text.split("=", 1)[0].strip().lower()
+            if "=" in text and key in _NETWORK_KEYS:
+                raise v.fail((*path, "files", f"{kind}_raw"), f"line {number} of the text: {_network_key(key)}")
+    imds_raw = raw.get("imds")
+    imds = None
+    if imds_raw is not None:
+        roles_raw = imds_raw.get("roles") or []
+        roles = {r: {} for r in roles_raw} if isinstance(roles_raw, list) else dict(roles_raw)
+        imds = ImdsSpec(roles={k: dict(o or {}) for k, o in roles.items()}, v1=bool(imds_raw.get("v1", False)),
+                        faults=tuple(imds_raw.get("faults") or ()))
+    container_raw = raw.get("container")
+    container = None if container_raw is None else ContainerSpec(
+        credentials=container_raw.get("credentials", "issued"), token=container_raw.get("token", "inline"),
+        faults=tuple(container_raw.get("faults") or ()))
+    settings = SettingsSpec(**(raw.get("settings") or {}))
+    if settings.keys and (settings.access_key_id or settings.secret_access_key):
+        raise v.fail((*path, "settings", "keys"), "give 'keys' or access_key_id/secret_access_key, not both")
+    expect = _expectation(raw["expect"], v, (*path, "expect"), base=True)
+    by_target: dict[str, Expectation] = {}
+    for target, entry in (raw.get("expect_by_target") or {}).items():
+        where = (*path, "expect_by_target", target)
+        if target == "reference":
+            raise v.fail(where, "the reference chain is what 'expect' describes; it has no divergence")
+        exp = _expectation(entry, v, where, base=False)
+        same = (exp.scheme, exp.source, exp.error, exp.signature_valid) == (
+            expect.scheme, expect.source, expect.error, expect.signature_valid)
+        if not exp.skip and same:
+            raise v.fail(where, "is the same as 'expect'; a divergence must differ")
+        by_target[target] = exp
+    unknown = set(by_target) - set(TARGETS)
+    if unknown:  # pragma: no cover - the schema's propertyNames catches this first
+        raise v.fail((*path, "expect_by_target"), f"unknown target(s) {sorted(unknown)}")
+    return Scenario(
+        name=raw["name"], family=raw.get("family") or family, path=source, line=v.line(path) or 1,
+        doc=raw.get("doc", ""), env=env, env_keys=raw.get("env_keys"), files=files, imds=imds,
+        container=container, settings=settings, operation=raw.get("operation", "Converse"),
+        expect=expect, expect_by_target=by_target,
+    )
+
+
+#: Profile keys and variables that select providers which call STS, SSO or run processes.
+_NETWORK_KEYS = frozenset({"role_arn", "source_profile", "credential_source", "credential_process", "sso_session",
+                           "sso_start_url", "sso_account_id", "web_identity_token_file", "login_session"})
+_NETWORK_ENV = frozenset({"AWS_ROLE_ARN", "AWS_WEB_IDENTITY_TOKEN_FILE"})
+
+
+def _network_key(key: str) -> str:
+    return (f"{key!r} selects a credential provider outside the documented Bedrock chain (STS, SSO or a process); "
+            "a hermetic scenario cannot use it")
+
+
+def _expectation(entry: dict[str, Any], v: _Validator, path: Path_, *, base: bool) -> Expectation:
+    skip = bool(entry.get("skip", False))
+    has_error = "error" in entry
+    has_ok = "scheme" in entry or "source" in entry
+    if skip and (has_error or has_ok):
+        raise v.fail(path, "'skip' takes only 'reason' (and 'key')")
+    if not skip:
+        if has_error and has_ok:
+            raise v.fail(path, "give 'error', or 'scheme' and 'source', not both")
+        if not has_error and not ("scheme" in entry and "source" in entry):
+            raise v.fail(path, "needs 'scheme' and 'source', or 'error'")
+        if has_ok and not base and entry["source"].startswith("<"):
+            pass  # what a target really sends (an unknown key) is a valid observation
+        elif has_ok:
+            _check_label(entry["source"], v, (*path, "source"), observed_ok=not base)
+    return Expectation(scheme=entry.get("scheme"), source=entry.get("source"), error=entry.get("error"),
+                       signature_valid=entry.get("signature_valid"), reason=entry.get("reason"), skip=skip,
+                       key=entry.get("key"))
+
+
+def _check_label(label: str, v: _Validator, path: Path_, *, observed_ok: bool = False) -> None:
+    if observed_ok and label == "bearer:<empty>":
+        return
+    for prefix in SOURCE_PREFIXES:
+        if label == prefix or (prefix.endswith(":") and label.startswith(prefix) and len(label) > len(prefix)):
+            return
+    raise v.fail(path, f"{label!r} is not a source label; expected one of "
+                 + ", ".join(p + "<name>" if p.endswith(":") else p for p in SOURCE_PREFIXES))
+
+
+def _strings(value: Any, path: Path_) -> Iterator[tuple[Path_, str]]:
+    if isinstance(value, str):
+        yield path, value
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            yield from _strings(item, (*path, key))
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            yield from _strings(item, (*path, index))
+
+
+def _check_placeholders(raw: dict[str, Any], v: _Validator, path: Path_) -> None:
+    for key in ("env", "files", "settings"):
+        for where, text in _strings(raw.get(key), (*path, key)):
+            for match in PLACEHOLDER.finditer(text):
+                kind, label = match.group(1), match.group(2)
+                _check_label(label, v, where)
+                if kind == "bearer" and label not in ("bearer:env", "bearer:settings"):
+                    raise v.fail(where, f"{match.group(0)}: bearer tokens go to bearer:env or bearer:settings")
+                if kind != "bearer" and label.startswith("bearer:"):
+                    raise v.fail(where, f"{match.group(0)}: {label} holds bearer tokens, not keys")
+            leftover = PLACEHOLDER.sub("", text)
+            if re.search(r"\{(key|secret|session|bearer):", leftover):
+                raise v.fail(where, f"malformed placeholder in {text!r}; the form is {{key|secret|session|bearer:"
+                             "<source>[#n]}")
+
+
+def _loopback_url(value: str) -> bool:
+    host = urlsplit(value).hostname or ""
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False

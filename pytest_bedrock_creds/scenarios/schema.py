@@ -1,0 +1,304 @@
+"""The scenario format: one JSON Schema (shipped as ``schema.json``) and the typed scenario it loads into.
+
+A scenario file is YAML::
+
+    family: environment            # optional; the matrix row (default: the file name's stem)
+    doc: free text
+    scenarios:
+      - name: env-keys-beat-credentials-file
+        doc: ...
+        env: {AWS_ACCESS_KEY_ID: "{key:env}", AWS_SECRET_ACCESS_KEY: "{secret:env}"}
+        files: {credentials: {default: issued}}
+        expect: {scheme: sigv4, source: env}
+
+Placeholders ``{key:<source>}``, ``{secret:<source>}``, ``{session:<source>}`` and
+``{bearer:<source>}`` stand for credentials the ledger issues to ``<source>`` when the scenario
+runs (``<source>`` is a ledger label such as ``env`` or ``shared-credentials-file:dev``; add
+``#2`` for a second pair with the same label). ``SCHEMA`` is the single definition: the
+loader validates with it and ``schema.json`` is ``json.dumps(SCHEMA)``.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+from pytest_bedrock_creds.redact import redact
+
+__all__ = [
+    "ERROR_KINDS",
+    "PLACEHOLDER",
+    "SCHEMA",
+    "TARGETS",
+    "ContainerSpec",
+    "Expectation",
+    "ImdsSpec",
+    "Scenario",
+    "SettingsSpec",
+]
+
+#: Every target, in matrix column order.
+TARGETS = ("reference", "botocore", "aws-sdk-bedrock-runtime", "anthropic")
+
+#: What an ``expect.error`` substring is matched against: ``"<kind>: <message>"``.
+ERROR_KINDS = (
+    "no-credentials",
+    "expired-credentials",
+    "imds-error",
+    "unsupported-setting",
+    "partial-credentials",
+    "profile-not-found",
+    "config-file-error",
+    "container-error",
+    "invalid-config",
+    "unsupported-operation",
+    "other",
+)
+
+PLACEHOLDER = re.compile(r"\{(key|secret|session|bearer):([a-z][a-z-]*(?::[^}#\s]+)?)(?:#(\w+))?\}")
+
+_STR = {"type": "string"}
+_ENV_VALUE = {"type": ["string", "null"], "description": "a value (\"\" is a value); null unsets the variable"}
+_SECTION = {
+    "description": "'issued' (fresh key pair for this file and profile), 'issued-temporary' (with a session "
+    "token), or the settings written as given; 'keys: issued|issued-temporary' adds a fresh pair",
+    "anyOf": [
+        {"type": "string", "enum": ["issued", "issued-temporary"]},
+        {
+            "type": "object",
+            "properties": {"keys": {"type": "string", "enum": ["issued", "issued-temporary"]}},
+            "additionalProperties": {"type": "string"},
+        },
+    ],
+}
+_OUTCOME_PROPS: dict[str, Any] = {
+    "scheme": {"type": "string", "enum": ["bearer", "sigv4"]},
+    "source": {"type": "string", "description": "a ledger label: bearer:env, bearer:settings, static, env, "
+               "shared-credentials-file:<p>, config-file:<p>, container, imds:<role>; or what a target "
+               "really sent: bearer:<empty>, <unknown key '...'>"},
+    "error": {"type": "string", "description": "substring of '<kind>: <message>'; kinds: " + ", ".join(ERROR_KINDS)},
+    "signature_valid": {"type": "boolean", "description": "false: the request is signed with this source's key "
+                        "but a wrong secret (default: the signature must verify)"},
+}
+_FAULT = {
+    "type": "object",
+    "properties": {
+        "kind": {"type": "string", "enum": ["fail", "delay", "hang", "malformed_json", "reset_connection"]},
+        "target": {"type": "string", "description": "imds: token, role-list, credentials, any or a path; "
+                   "container: credentials or any"},
+        "status": {"type": "integer", "minimum": 100},
+        "seconds": {"type": "number", "minimum": 0},
+        "times": {"type": "integer", "minimum": 1},
+    },
+    "required": ["kind"],
+    "additionalProperties": False,
+}
+_ROLE = {
+    "type": "object",
+    "properties": {
+        "expired": {"type": "boolean"},
+        "unauthorized": {"type": "boolean"},
+    },
+    "additionalProperties": False,
+}
+
+SCENARIO: dict[str, Any] = {
+    "type": "object",
+    "properties": {
+        "name": {"type": "string", "pattern": r"^[a-z0-9][a-z0-9._-]*$"},
+        "family": {"type": "string", "pattern": r"^[a-z0-9][a-z0-9._-]*$"},
+        "doc": _STR,
+        "env": {"type": "object", "additionalProperties": _ENV_VALUE,
+                "description": "variables set on top of the hermetic environment (placeholders allowed)"},
+        "env_keys": {"type": "string", "enum": ["issued", "issued-temporary"],
+                     "description": "sugar: AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY(/AWS_SESSION_TOKEN) issued to env"},
+        "files": {
+            "type": "object",
+            "properties": {
+                "credentials": {"type": "object", "additionalProperties": _SECTION,
+                                "description": "profile -> section of the shared credentials file"},
+                "config": {"type": "object", "additionalProperties": _SECTION,
+                           "description": "profile -> [default] or [profile name] of the config file"},
+                "credentials_raw": {"type": "string", "description": "verbatim text, written before the sections"},
+                "config_raw": {"type": "string", "description": "verbatim text, written before the sections"},
+            },
+            "additionalProperties": False,
+        },
+        "imds": {
+            "type": "object",
+            "description": "the fake IMDS (present: AWS_EC2_METADATA_DISABLED is unset)",
+            "properties": {
+                "roles": {"anyOf": [{"type": "array", "items": _STR},
+                                    {"type": "object", "additionalProperties": _ROLE}]},
+                "v1": {"type": "boolean", "description": "serve IMDSv1 (no token); default false"},
+                "faults": {"type": "array", "items": _FAULT},
+            },
+            "additionalProperties": False,
+        },
+        "container": {
+            "type": "object",
+            "description": "the fake ECS container-credentials endpoint via AWS_CONTAINER_CREDENTIALS_FULL_URI",
+            "properties": {
+                "credentials": {"type": "string", "enum": ["issued", "expired", "none"]},
+                "token": {"type": "string", "enum": ["inline", "file", "none", "wrong"]},
+                "faults": {"type": "array", "items": _FAULT},
+            },
+            "additionalProperties": False,
+        },
+        "settings": {
+            "type": "object",
+            "description": "what the program gives the client in code",
+            "properties": {
+                "keys": {"type": "string", "enum": ["issued", "issued-temporary"],
+                         "description": "sugar: a fresh key pair (source static)"},
+                "access_key_id": _STR,
+                "secret_access_key": _STR,
+                "session_token": _STR,
+                "bearer_token": _STR,
+                "profile": _STR,
+                "signature_version": {"type": "string", "enum": ["v4"]},
+                "auth_scheme_preference": _STR,
+            },
+            "additionalProperties": False,
+        },
+        "operation": {"type": "string", "pattern": r"^[A-Za-z][A-Za-z:-]*$"},
+        "expect": {"type": "object", "properties": _OUTCOME_PROPS, "additionalProperties": False},
+        "expect_by_target": {
+            "type": "object",
+            "propertyNames": {"enum": list(TARGETS)},
+            "additionalProperties": {
+                "type": "object",
+                "properties": {
+                    **_OUTCOME_PROPS,
+                    "skip": {"type": "boolean", "description": "do not run this target (say why in reason)"},
+                    "reason": {"type": "string", "minLength": 1},
+                    "key": {"type": "string", "description": "the README divergence row, if any"},
+                },
+                "required": ["reason"],
+                "additionalProperties": False,
+            },
+        },
+    },
+    "required": ["name", "expect"],
+    "additionalProperties": False,
+}
+
+SCHEMA: dict[str, Any] = {
+    "$schema": "https://json-schema.org/draft/2020-12/schema",
+    "$id": "https://github.com/pytest-bedrock-creds/pytest-bedrock-creds/scenarios/schema.json",
+    "title": "pytest-bedrock-creds scenario file",
+    "type": "object",
+    "properties": {
+        "family": {"type": "string", "pattern": r"^[a-z0-9][a-z0-9._-]*$"},
+        "doc": _STR,
+        "scenarios": {"type": "array", "items": SCENARIO, "minItems": 1},
+    },
+    "required": ["scenarios"],
+    "additionalProperties": False,
+}
+
+
+@dataclass(frozen=True)
+class Expectation:
+    """An outcome: ``scheme`` and ``source``, or an ``error`` substring; for a target, with its reason."""
+
+    scheme: str | None = None
+    source: str | None = None
+    error: str | None = None
+    signature_valid: bool | None = None
+    reason: str | None = None
+    skip: bool = False
+    key: str | None = None
+
+    def describe(self) -> str:
+        if self.skip:
+            return "skipped"
+        if self.error is not None:
+            return f"error containing {self.error!r}"
+        text = f"{self.scheme} from {self.source}"
+        return text + (", signature INVALID" if self.signature_valid is False else "")
+
+
+@dataclass(frozen=True)
+class ImdsSpec:
+    roles: dict[str, dict[str, bool]] = field(default_factory=dict)
+    v1: bool = False
+    faults: tuple[dict[str, Any], ...] = ()
+
+    @property
+    def hangs(self) -> bool:
+        return any(f["kind"] == "hang" for f in self.faults)
+
+
+@dataclass(frozen=True)
+class ContainerSpec:
+    credentials: str = "issued"
+    token: str = "inline"
+    faults: tuple[dict[str, Any], ...] = ()
+
+
+@dataclass(frozen=True, repr=False)
+class SettingsSpec:
+    keys: str | None = None
+    access_key_id: str | None = None
+    secret_access_key: str | None = None
+    session_token: str | None = None
+    bearer_token: str | None = None
+    profile: str | None = None
+    signature_version: str | None = None
+    auth_scheme_preference: str | None = None
+
+    def __repr__(self) -> str:
+        return (
+            f"SettingsSpec(keys={self.keys!r}, access_key_id={self.access_key_id!r}, "
+            f"secret_access_key={redact(self.secret_access_key)}, session_token={redact(self.session_token)}, "
+            f"bearer_token={redact(self.bearer_token)}, profile={self.profile!r}, "
+            f"signature_version={self.signature_version!r}, auth_scheme_preference={self.auth_scheme_preference!r})"
+        )
+
+
+@dataclass(frozen=True, repr=False)
+class Scenario:
+    """One scenario of a file, validated. ``line`` is where its mapping starts (1-based)."""
+
+    name: str
+    family: str
+    path: str
+    line: int
+    doc: str = ""
+    env: dict[str, str | None] = field(default_factory=dict)
+    env_keys: str | None = None
+    files: dict[str, Any] = field(default_factory=dict)
+    imds: ImdsSpec | None = None
+    container: ContainerSpec | None = None
+    settings: SettingsSpec = field(default_factory=SettingsSpec)
+    operation: str = "Converse"
+    expect: Expectation = field(default_factory=Expectation)
+    expect_by_target: dict[str, Expectation] = field(default_factory=dict)
+
+    def expectation_for(self, target: str) -> Expectation:
+        return self.expect_by_target.get(target, self.expect)
+
+    def literal_secrets(self) -> set[str]:
+        """Secret values written literally in the scenario (redacted in every message)."""
+        found: set[str] = set()
+        for value in (self.settings.secret_access_key, self.settings.session_token, self.settings.bearer_token):
+            if value:
+                found.add(value)
+        for name, value in self.env.items():
+            if value and any(word in name for word in ("SECRET", "TOKEN")):
+                found.add(value)
+        for kind in ("credentials", "config"):
+            for section in (self.files.get(kind) or {}).values():
+                if isinstance(section, dict):
+                    for key, value in section.items():
+                        if key.lower() in ("aws_secret_access_key", "aws_session_token") and value:
+                            found.add(value)
+        for raw in (self.files.get("credentials_raw"), self.files.get("config_raw")):
+            for match in re.finditer(r"(?im)^\s*aws_(?:secret_access_key|session_token)\s*=\s*(\S+)", raw or ""):
+                found.add(match.group(1))
+        return {s for s in found if not PLACEHOLDER.fullmatch(s)}
+
+    def __repr__(self) -> str:
+        return f"Scenario({self.path}:{self.line} {self.name!r}, family={self.family!r})"

@@ -110,6 +110,7 @@ class AwsEnv:
                 os.environ["AWS_REGION"] = self.region
                 os.environ["AWS_DEFAULT_REGION"] = self.region
             self._saved_boto3_session = _swap_boto3_default_session(None)
+            _clear_sdk_session_caches()
         except BaseException:
             self.stop()
             raise
@@ -121,6 +122,7 @@ class AwsEnv:
         _restore_environ(saved)
         _swap_boto3_default_session(self._saved_boto3_session)
         self._saved_boto3_session = None
+        _clear_sdk_session_caches()
         if self._home is not None:
             shutil.rmtree(self._home, ignore_errors=True)
             self._home = None
@@ -248,3 +250,17 @@ def _swap_boto3_default_session(new: Any) -> Any:
     old = getattr(boto3, "DEFAULT_SESSION", None)
     setattr(boto3, "DEFAULT_SESSION", new)  # noqa: B010 - boto3 may be untyped here
     return old
+
+
+#: SDK modules that cache boto3 sessions (and so credentials) for the whole process:
+#: anthropic's ``AnthropicBedrock`` keeps an ``lru_cache`` of sessions keyed by its arguments,
+#: so a test would sign with the keys an earlier test's environment had.
+_SESSION_CACHES = (("anthropic.lib.aws._auth", "_get_session"), ("anthropic.lib.bedrock._auth", "_get_session"))
+
+
+def _clear_sdk_session_caches() -> None:
+    for module_name, function_name in _SESSION_CACHES:
+        module = sys.modules.get(module_name)
+        cache_clear = getattr(getattr(module, function_name, None), "cache_clear", None)
+        if callable(cache_clear):
+            cache_clear()

@@ -115,3 +115,19 @@ def test_throttling_maps_to_rate_limit(fake_bedrock: FakeBedrock, aws_env: AwsEn
     fake_bedrock.fail("InvokeModel", "ThrottlingException")
     with pytest.raises(anthropic.RateLimitError):
         fake_bedrock.anthropic_client().messages.create(model=MODEL, max_tokens=32, messages=MESSAGES)
+
+
+def test_cached_sessions_do_not_leak_between_environments(bedrock_server: FakeBedrock, bedrock_ledger: Ledger) -> None:
+    # AnthropicBedrock keeps a process-wide lru_cache of boto3 sessions; AwsEnv clears it.
+    bedrock_server.reset()
+    used = []
+    for _ in range(2):
+        with AwsEnv(ledger=bedrock_ledger) as env:
+            env.attach(bedrock_server)
+            issued = env.static_keys()
+            bedrock_server.anthropic_client().messages.create(
+                model=MODEL, max_tokens=8, messages=[{"role": "user", "content": "hi"}]
+            )
+            assert bedrock_server.last_request.auth.access_key_id == issued.access_key_id
+            used.append(issued.access_key_id)
+    assert used[0] != used[1]

@@ -16,7 +16,14 @@ from typing import Any
 from pytest_bedrock_creds.chain.model import Resolution, ServiceSettings
 from pytest_bedrock_creds.ledger import Ledger
 
-__all__ = ["OPERATION_CALLS", "Observed", "botocore_outcome", "observed_from_resolution"]
+__all__ = ["BOTO3_CLIENT_ARGS", "OPERATION_CALLS", "Observed", "botocore_outcome", "observed_from_resolution"]
+
+#: ServiceSettings fields -> boto3 ``client(...)`` arguments.
+BOTO3_CLIENT_ARGS = {
+    "access_key_id": "aws_access_key_id",
+    "secret_access_key": "aws_secret_access_key",
+    "session_token": "aws_session_token",
+}
 
 _CREDENTIAL = re.compile(r"Credential=([^/]*)/")
 
@@ -79,12 +86,7 @@ def botocore_outcome(
         return AWSResponse(request.url, 200, headers, _Body())
 
     client_kwargs: dict[str, Any] = {"endpoint_url": "https://127.0.0.1:9"}  # never contacted
-    if settings.access_key_id is not None:
-        client_kwargs["aws_access_key_id"] = settings.access_key_id
-    if settings.secret_access_key is not None:
-        client_kwargs["aws_secret_access_key"] = settings.secret_access_key
-    if settings.session_token is not None:
-        client_kwargs["aws_session_token"] = settings.session_token
+    client_kwargs.update(settings.as_kwargs(**BOTO3_CLIENT_ARGS))
     if settings.auth_scheme_preference is not None:
         client_kwargs["config"] = Config(auth_scheme_preference=settings.auth_scheme_preference)  # type: ignore[call-arg]
     method, params = OPERATION_CALLS[operation]

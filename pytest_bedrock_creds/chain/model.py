@@ -39,6 +39,15 @@ class ServiceSettings:
     profile: str | None = None
     auth_scheme_preference: str | None = None
 
+    def as_kwargs(self, **names: str) -> dict[str, str]:
+        """The settings that are given, under a client's own argument names.
+
+        >>> ServiceSettings(access_key_id="AKIA...").as_kwargs(access_key_id="aws_access_key_id", profile="profile")
+        {'aws_access_key_id': 'AKIA...'}
+        """
+        given = {name: getattr(self, field) for field, name in names.items()}
+        return {name: value for name, value in given.items() if value is not None}
+
     def __repr__(self) -> str:
         return (
             f"ServiceSettings(access_key_id={self.access_key_id!r}, "

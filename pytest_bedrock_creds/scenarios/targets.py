@@ -26,6 +26,7 @@ from pytest_bedrock_creds.chain.bearer import bearer_supported
 from pytest_bedrock_creds.chain.model import Resolution, ServiceSettings
 from pytest_bedrock_creds.env import AwsEnv
 from pytest_bedrock_creds.ledger import IssuedCredentials, Ledger
+from pytest_bedrock_creds.probe import BOTO3_CLIENT_ARGS
 from pytest_bedrock_creds.scenarios.schema import PLACEHOLDER, TARGETS, Expectation, Scenario
 from pytest_bedrock_creds.servers.bedrock import FakeBedrock
 from pytest_bedrock_creds.servers.container import FakeContainerCredentials
@@ -380,13 +381,7 @@ def _botocore(prepared: Prepared, runtime: Runtime) -> Observation:
     if prepared.scenario.settings.auth_scheme_preference is not None:
         config["auth_scheme_preference"] = settings.auth_scheme_preference
     kwargs: dict[str, Any] = {"endpoint_url": runtime.bedrock.url, "verify": runtime.bedrock.ca_bundle,
-                              "config": Config(**config)}
-    if settings.access_key_id is not None:
-        kwargs["aws_access_key_id"] = settings.access_key_id
-    if settings.secret_access_key is not None:
-        kwargs["aws_secret_access_key"] = settings.secret_access_key
-    if settings.session_token is not None:
-        kwargs["aws_session_token"] = settings.session_token
+                              "config": Config(**config), **settings.as_kwargs(**BOTO3_CLIENT_ARGS)}
     if settings.bearer_token is not None:
         return Observation.failure("unsupported-setting: botocore has no bearer token client setting")
     method, params = OPERATIONS.get(prepared.scenario.operation, (_snake(prepared.scenario.operation), {}))
@@ -414,15 +409,8 @@ def _smithy(prepared: Prepared, runtime: Runtime) -> Observation:
     operation = prepared.scenario.operation
     if not bearer_supported(operation):
         return Observation.failure(f"unsupported-operation: the scenario runner calls Converse, not {operation}")
-    config: dict[str, Any] = {"endpoint_uri": runtime.bedrock.http_url, "max_attempts": 1}
-    if settings.profile is not None:
-        config["profile"] = settings.profile
-    if settings.access_key_id is not None:
-        config["aws_access_key_id"] = settings.access_key_id
-    if settings.secret_access_key is not None:
-        config["aws_secret_access_key"] = settings.secret_access_key
-    if settings.session_token is not None:
-        config["aws_session_token"] = settings.session_token
+    config: dict[str, Any] = {"endpoint_uri": runtime.bedrock.http_url, "max_attempts": 1,
+                              **settings.as_kwargs(profile="profile", **BOTO3_CLIENT_ARGS)}
 
     async def call() -> None:
         resolved = await AsyncBedrockRuntimeConfig.resolve(**config)
@@ -449,18 +437,12 @@ def _anthropic(prepared: Prepared, runtime: Runtime) -> Observation:
     if http is None:
         import httpx2
 
-        http = runtime.cache["httpx2"] = httpx2.Client(verify=runtime.bedrock._running()[2].client_context())
-    kwargs: dict[str, Any] = {"base_url": runtime.bedrock.url, "http_client": http, "max_retries": 0}
-    if settings.access_key_id is not None:
-        kwargs["aws_access_key"] = settings.access_key_id
-    if settings.secret_access_key is not None:
-        kwargs["aws_secret_key"] = settings.secret_access_key
-    if settings.session_token is not None:
-        kwargs["aws_session_token"] = settings.session_token
-    if settings.profile is not None:
-        kwargs["aws_profile"] = settings.profile
-    if settings.bearer_token is not None:
-        kwargs["api_key"] = settings.bearer_token
+        http = runtime.cache["httpx2"] = httpx2.Client(verify=runtime.bedrock.client_ssl_context())
+    kwargs: dict[str, Any] = {
+        "base_url": runtime.bedrock.url, "http_client": http, "max_retries": 0,
+        **settings.as_kwargs(access_key_id="aws_access_key", secret_access_key="aws_secret_key",
+                             session_token="aws_session_token", profile="aws_profile", bearer_token="api_key"),
+    }
     if not (os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION")):
         kwargs["aws_region"] = runtime.bedrock.region
     # AwsEnv clears AnthropicBedrock's process-wide boto3 session cache on entry and exit.

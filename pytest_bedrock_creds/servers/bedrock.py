@@ -16,6 +16,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
+import ssl
 import threading
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Literal
@@ -151,6 +152,10 @@ class FakeBedrock:
     def ca_bundle(self) -> str:
         """Path of a PEM file holding this run's CA certificate."""
         return self._running()[2].ca_bundle
+
+    def client_ssl_context(self) -> ssl.SSLContext:
+        """A client ``ssl.SSLContext`` that trusts this run's CA (for httpx, aiohttp ...)."""
+        return self._running()[2].client_context()
 
     def env(self) -> dict[str, str]:
         """The environment variables that point unmodified SDK code at this fake."""
@@ -357,7 +362,7 @@ class FakeBedrock:
         from anthropic import AnthropicBedrock
 
         kwargs.setdefault("base_url", self.url)
-        kwargs.setdefault("http_client", httpx2.Client(verify=self._running()[2].client_context()))
+        kwargs.setdefault("http_client", httpx2.Client(verify=self.client_ssl_context()))
         kwargs.setdefault("max_retries", 0)
         if not (os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION")):
             kwargs.setdefault("aws_region", self.region)

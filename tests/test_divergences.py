@@ -38,10 +38,10 @@ def _experimental_converse(endpoint: str) -> object:
 
     async def call() -> object:
         config = await AsyncBedrockRuntimeConfig.resolve(endpoint_uri=endpoint, max_attempts=1)
-        client = AsyncBedrockRuntimeClient(config=config)
         message = Message(role="user", content=[ContentBlockText(value="hi")])
-        return await client.converse(ConverseInput(model_id="anthropic.claude-3-haiku-20240307-v1:0",
-                                                   messages=[message]))
+        async with AsyncBedrockRuntimeClient(config=config) as client:
+            return await client.converse(ConverseInput(model_id="anthropic.claude-3-haiku-20240307-v1:0",
+                                                       messages=[message]))
 
     return asyncio.run(call())
 

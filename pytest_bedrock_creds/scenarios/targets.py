@@ -414,9 +414,9 @@ def _smithy(prepared: Prepared, runtime: Runtime) -> Observation:
 
     async def call() -> None:
         resolved = await AsyncBedrockRuntimeConfig.resolve(**config)
-        client = AsyncBedrockRuntimeClient(config=resolved)
-        await client.converse(ConverseInput(model_id=MODEL, messages=[
-            Message(role="user", content=[ContentBlockText(value="hi")])]))
+        async with AsyncBedrockRuntimeClient(config=resolved) as client:  # closes its aiohttp session
+            await client.converse(ConverseInput(model_id=MODEL, messages=[
+                Message(role="user", content=[ContentBlockText(value="hi")])]))
 
     error: BaseException | None = None
     try:

@@ -10,12 +10,9 @@ from __future__ import annotations
 import argparse
 import json
 import logging
-import statistics
-import time
-from collections.abc import Callable
-from typing import Any
 
 import boto3
+from _timing import median_ms
 from botocore.config import Config
 
 from pytest_bedrock_creds.env import AwsEnv
@@ -28,17 +25,6 @@ BODY = json.dumps({"anthropic_version": "bedrock-2023-05-31", "max_tokens": 10, 
 CONFIG = Config(retries={"total_max_attempts": 1})
 
 
-def _median_ms(call: Callable[[], Any], calls: int, rounds: int) -> float:
-    call()  # warm the connection pool
-    medians = []
-    for _ in range(rounds):
-        samples = []
-        for _ in range(calls):
-            start = time.perf_counter()
-            call()
-            samples.append(time.perf_counter() - start)
-        medians.append(statistics.median(samples))
-    return statistics.median(medians) * 1000
 
 
 def main() -> None:
@@ -53,13 +39,13 @@ def main() -> None:
         env.static_keys()
         https = boto3.client("bedrock-runtime", endpoint_url=fake.url, verify=fake.ca_bundle, config=CONFIG)
         http = boto3.client("bedrock-runtime", endpoint_url=fake.http_url, config=CONFIG)
-        results["FakeBedrock https converse (SigV4 verified)"] = _median_ms(
+        results["FakeBedrock https converse (SigV4 verified)"] = median_ms(
             lambda: https.converse(modelId=MODEL, messages=MESSAGES), calls, rounds
         )
-        results["FakeBedrock http converse (SigV4 verified)"] = _median_ms(
+        results["FakeBedrock http converse (SigV4 verified)"] = median_ms(
             lambda: http.converse(modelId=MODEL, messages=MESSAGES), calls, rounds
         )
-        results["FakeBedrock http invoke_model (SigV4 verified)"] = _median_ms(
+        results["FakeBedrock http invoke_model (SigV4 verified)"] = median_ms(
             lambda: http.invoke_model(modelId=MODEL, body=BODY)["body"].read(), calls, rounds
         )
         assert all(r.auth.signature_valid for r in fake.requests), "a benchmark request failed verification"
@@ -76,14 +62,14 @@ def main() -> None:
         try:
             host, port = server.get_host_and_port()
             moto_client = boto3.client("bedrock-runtime", endpoint_url=f"http://{host}:{port}", config=CONFIG)
-            results["moto server invoke_model"] = _median_ms(
+            results["moto server invoke_model"] = median_ms(
                 lambda: moto_client.invoke_model(modelId=MODEL, body=BODY)["body"].read(), calls, rounds
             )
         finally:
             server.stop()
         with mock_aws():
             mocked = boto3.client("bedrock-runtime", config=CONFIG)
-            results["moto mock_aws invoke_model (in-process)"] = _median_ms(
+            results["moto mock_aws invoke_model (in-process)"] = median_ms(
                 lambda: mocked.invoke_model(modelId=MODEL, body=BODY)["body"].read(), calls, rounds
             )
 

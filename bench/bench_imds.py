@@ -13,26 +13,11 @@ import argparse
 import logging
 import os
 import socket
-import statistics
-import time
-from collections.abc import Callable
 
 import botocore.session
+from _timing import median_ms
 
 from pytest_bedrock_creds import AwsEnv, FakeImds
-
-
-def _median_ms(fetch: Callable[[], object], calls: int, rounds: int) -> float:
-    fetch()
-    medians = []
-    for _ in range(rounds):
-        samples = []
-        for _ in range(calls):
-            start = time.perf_counter()
-            fetch()
-            samples.append(time.perf_counter() - start)
-        medians.append(statistics.median(samples))
-    return statistics.median(medians) * 1000
 
 
 def _fetch() -> object:
@@ -57,7 +42,7 @@ def main() -> None:
     with AwsEnv() as env, FakeImds(ledger=env.ledger) as imds:
         imds.add_role("bench-role")
         env.attach(imds)
-        results["FakeImds (IMDSv2 required, tokens checked)"] = _median_ms(_fetch, args.calls, args.rounds)
+        results["FakeImds (IMDSv2 required, tokens checked)"] = median_ms(_fetch, args.calls, args.rounds)
         try:
             from moto.server import ThreadedMotoServer
         except ImportError:
@@ -68,7 +53,7 @@ def main() -> None:
             moto.start()
             try:
                 env.set(AWS_EC2_METADATA_SERVICE_ENDPOINT=f"http://127.0.0.1:{port}/")
-                results["moto server mode (no token checks)"] = _median_ms(_fetch, args.calls, args.rounds)
+                results["moto server mode (no token checks)"] = median_ms(_fetch, args.calls, args.rounds)
             finally:
                 moto.stop()
     peer = results.get("moto server mode (no token checks)")

@@ -25,11 +25,20 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
-__all__ = ["HttpRequest", "HttpResponse", "LoopbackServer", "ServerError"]
+__all__ = ["HttpRequest", "HttpResponse", "LoopbackServer", "ServerError", "header_value"]
 
 log = logging.getLogger("pytest_bedrock_creds.servers")
 
 _LOOPBACK = {"127.0.0.1", "::1", "localhost"}
+
+
+def header_value(headers: tuple[tuple[str, str], ...], name: str, default: str | None = None) -> str | None:
+    """The first value of header ``name`` (case-insensitive), else ``default``."""
+    lname = name.lower()
+    for key, value in headers:
+        if key.lower() == lname:
+            return value
+    return default
 
 
 @dataclass(frozen=True)
@@ -43,11 +52,7 @@ class HttpRequest:
     client: str = ""
 
     def header(self, name: str, default: str | None = None) -> str | None:
-        lname = name.lower()
-        for key, value in self.headers:
-            if key.lower() == lname:
-                return value
-        return default
+        return header_value(self.headers, name, default)
 
     @property
     def path(self) -> str:

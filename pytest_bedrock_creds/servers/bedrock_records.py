@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from pytest_bedrock_creds.redact import redact
+from pytest_bedrock_creds.servers.base import header_value
 
 __all__ = ["AuthRecord", "BedrockRequest", "Scheme"]
 
@@ -88,11 +89,7 @@ class BedrockRequest:
     resource: str | None = None
 
     def header(self, name: str, default: str | None = None) -> str | None:
-        lname = name.lower()
-        for key, value in self.headers:
-            if key.lower() == lname:
-                return value
-        return default
+        return header_value(self.headers, name, default)
 
     def json(self) -> Any:
         return json.loads(self.body or b"null")

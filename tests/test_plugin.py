@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from _pytester_helpers import run_with_switch
 
 USER_TESTS = """
 import os
@@ -72,11 +73,7 @@ def test_sees_no_ambient_credentials():
 @pytest.mark.parametrize("how", ["option", "ini"])
 def test_isolate_env_everywhere(pytester: pytest.Pytester, ambient: None, how: str) -> None:
     pytester.makepyfile(test_iso=ISOLATED)
-    if how == "ini":
-        pytester.makeini("[pytest]\nbedrock_isolate_env = true\n")
-        result = pytester.runpytest_subprocess()
-    else:
-        result = pytester.runpytest_subprocess("--bedrock-isolate-env")
+    result = run_with_switch(pytester, how, "bedrock_isolate_env")
     result.assert_outcomes(passed=1)
     result.stdout.fnmatch_lines(["bedrock-creds: isolate-env=on, fake-imds=off*"])
 
@@ -120,11 +117,7 @@ def test_loopback_is_fine():
 @pytest.mark.parametrize("how", ["option", "ini"])
 def test_network_guard_fails_the_run_even_when_the_error_is_swallowed(pytester: pytest.Pytester, how: str) -> None:
     pytester.makepyfile(test_guarded=GUARDED)
-    if how == "ini":
-        pytester.makeini("[pytest]\nbedrock_network_guard = true\n")
-        result = pytester.runpytest_subprocess()
-    else:
-        result = pytester.runpytest_subprocess("--bedrock-network-guard")
+    result = run_with_switch(pytester, how, "bedrock_network_guard")
     result.assert_outcomes(passed=2)
     assert result.ret == pytest.ExitCode.TESTS_FAILED
     result.stdout.fnmatch_lines(["*network-guard=on*", "*network guard blocked 1 attempt(s)*169.254.169.254*"])

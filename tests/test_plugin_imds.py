@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from _pytester_helpers import run_with_switch
 
 SUITE = """
 import os
@@ -60,13 +61,7 @@ def _fast_subprocesses(monkeypatch: pytest.MonkeyPatch) -> None:
 @pytest.mark.parametrize("how", ["option", "ini", "xdist"])
 def test_every_test_sees_a_fake_imds(pytester: pytest.Pytester, how: str) -> None:
     pytester.makepyfile(test_suite=SUITE)
-    if how == "ini":
-        pytester.makeini("[pytest]\nbedrock_fake_imds = true\n")
-        result = pytester.runpytest_subprocess()
-    elif how == "xdist":
-        result = pytester.runpytest_subprocess("--bedrock-fake-imds", "-n", "2")
-    else:
-        result = pytester.runpytest_subprocess("--bedrock-fake-imds")
+    result = run_with_switch(pytester, how, "bedrock_fake_imds", *(("-n", "2") if how == "xdist" else ()))
     result.assert_outcomes(passed=3)
     if how != "xdist":
         result.stdout.fnmatch_lines(["bedrock-creds: isolate-env=off, fake-imds=on (role 'bedrock-creds-role')*"])

@@ -77,6 +77,7 @@ class AwsEnv:
         self._saved: dict[str, str] | None = None
         self._saved_boto3_session: Any = None
         self._home: Path | None = None
+        self._scope: int | None = None
 
     # -- lifecycle -------------------------------------------------------------------
     def __enter__(self) -> AwsEnv:
@@ -95,6 +96,7 @@ class AwsEnv:
         if self._saved is not None:
             raise RuntimeError("this AwsEnv is already active; create another one to nest")
         self._saved = dict(os.environ)
+        self._scope = self.ledger.open_scope()  # what this env issues is attributed only inside it
         self._home = Path(tempfile.mkdtemp(prefix="bedrock-creds-home-"))
         try:
             for name in list(os.environ):
@@ -123,6 +125,9 @@ class AwsEnv:
         _swap_boto3_default_session(self._saved_boto3_session)
         self._saved_boto3_session = None
         _clear_sdk_session_caches()
+        if self._scope is not None:
+            self.ledger.close_scope(self._scope)
+            self._scope = None
         if self._home is not None:
             shutil.rmtree(self._home, ignore_errors=True)
             self._home = None
@@ -191,11 +196,15 @@ class AwsEnv:
         return creds
 
     def bearer_token(self, token: str | None = None) -> str:
-        """Set ``AWS_BEARER_TOKEN_BEDROCK`` (issuing a fake ``ABSK…`` key when none is given)."""
+        """Set ``AWS_BEARER_TOKEN_BEDROCK`` (issuing a fake ``ABSK…`` key when none is given).
+
+        A token you give is recorded as ``bearer:env``, except a blank one (``""``, spaces):
+        it is set, but never attributed, so a request carrying it reads as ``bearer:<blank>``.
+        """
         self._require_active()
         if token is None:
             token = self.ledger.issue_token("bearer:env").token
-        else:
+        elif token.strip():
             self.ledger.record_token("bearer:env", token)
         self.set(AWS_BEARER_TOKEN_BEDROCK=token)
         return token

@@ -105,10 +105,10 @@ class AwsFiles:
                 **keys,
             }
         given = {k.lower(): v for k, v in keys.items()}
-        if not given.get("aws_access_key_id") or not given.get("aws_secret_access_key"):
+        if not (given.get("aws_access_key_id") or "").strip() or not (given.get("aws_secret_access_key") or "").strip():
             raise ValueError(
                 f"{kind} file profile {profile!r}: give both aws_access_key_id and aws_secret_access_key, "
-                f"or neither to have keys issued; write partial profiles with write_raw({kind!r}, ...)"
+                f"or neither to have keys issued; write partial or blank profiles with write_raw({kind!r}, ...)"
             )
         section = _check_name(profile) if kind == "credentials" else _config_section(profile)
         self._merge(kind, section, keys)
@@ -119,8 +119,8 @@ class AwsFiles:
     def _record(self, kind: FileKind, profile: str, keys: dict[str, str]) -> IssuedCredentials | None:
         values = {k.lower(): v for k, v in keys.items()}
         akid, secret = values.get("aws_access_key_id"), values.get("aws_secret_access_key")
-        if not akid or not secret:
-            return None
+        if not akid or not secret or not akid.strip() or not secret.strip():
+            return None  # blank values are never attributed
         source = f"{'shared-credentials-file' if kind == 'credentials' else 'config-file'}:{profile}"
         return self.env.ledger.record_credentials(source, akid, secret, values.get("aws_session_token"))
 

@@ -3,7 +3,14 @@
 A fake Bedrock endpoint sees only an access key id or a bearer token. Because every
 key the fixtures create is issued here, unique, and tagged with the source that
 received it (``env``, ``shared-credentials-file:dev``, ``imds:app-role`` ...), a request
-can be attributed to exactly one source.
+can be attributed to exactly one source. A label may carry a ``#tag`` after the source
+(``config-file:default#plain``) to tell apart two pairs given to the same source.
+
+Attribution is scoped: :meth:`Ledger.scope` (opened by every ``AwsEnv``, so by every test
+and scenario) makes what is issued inside it visible only until it closes. A key issued
+in one test and arriving in another is *stale*: the fakes do not attribute it, and their
+explanations say which earlier scope it came from. Blank values (empty or whitespace) are
+never issued or recorded as credentials, so an empty ``Bearer `` is never attributed.
 
 Fake values have the shapes of real ones, so SDK validation and secret scanners treat
 them as real: ``AKIA`` + 16 for long-term keys, ``ASIA`` + 16 plus a session token for
@@ -16,6 +23,8 @@ import base64
 import secrets
 import string
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -23,9 +32,12 @@ from pytest_bedrock_creds.redact import redact
 
 __all__ = [
     "SOURCE_PREFIXES",
+    "Attribution",
     "IssuedCredentials",
     "IssuedToken",
     "Ledger",
+    "is_source_label",
+    "source_of_label",
 ]
 
 #: Source labels. Those ending in ``:`` take a profile or role name after the colon.
@@ -44,16 +56,40 @@ _KEY_ALPHABET = string.ascii_uppercase + "234567"  # real access key ids are bas
 _SECRET_ALPHABET = string.ascii_letters + string.digits + "+/"
 
 
-def _check_source(source: str) -> str:
+def source_of_label(label: str) -> str:
+    """The source part of a label: ``config-file:default#plain`` -> ``config-file:default``."""
+    return label.split("#", 1)[0]
+
+
+def is_source_label(label: str) -> bool:
+    """Whether ``label`` is a known source, optionally followed by ``#tag``."""
+    source, _, tag = label.partition("#")
+    if "#" in label and not tag.strip():
+        return False
     for prefix in SOURCE_PREFIXES:
-        if prefix.endswith(":") and source.startswith(prefix) and len(source) > len(prefix):
-            return source
+        if prefix.endswith(":") and source.startswith(prefix) and source[len(prefix) :].strip():
+            return True
         if source == prefix:
-            return source
-    raise ValueError(
-        f"unknown credential source {source!r}; expected one of "
-        + ", ".join(p + "<name>" if p.endswith(":") else p for p in SOURCE_PREFIXES)
-    )
+            return True
+    return False
+
+
+def _check_source(source: str) -> str:
+    if not is_source_label(source):
+        raise ValueError(
+            f"unknown credential source {source!r}; expected one of "
+            + ", ".join(p + "<name>" if p.endswith(":") else p for p in SOURCE_PREFIXES)
+            + " (optionally followed by #tag)"
+        )
+    return source
+
+
+def _check_value(what: str, value: str | None) -> None:
+    if value is None or not value.strip():
+        raise ValueError(
+            f"{what} is blank: blank values are never issued or recorded as credentials, so a request "
+            "carrying one is reported as blank, never attributed to a source"
+        )
 
 
 @dataclass(frozen=True, repr=False)
@@ -66,6 +102,8 @@ class IssuedCredentials:
     source: str
     expiration: datetime | None = None
     account_id: str | None = None
+    #: the ledger scope it was issued in (0: the whole session)
+    scope: int = field(default=0, compare=False)
 
     @property
     def temporary(self) -> bool:
@@ -88,6 +126,8 @@ class IssuedToken:
 
     token: str
     source: str
+    #: the ledger scope it was issued in (0: the whole session)
+    scope: int = field(default=0, compare=False)
 
     def __repr__(self) -> str:
         return f"IssuedToken(token={redact(self.token)}, source={self.source!r})"
@@ -95,21 +135,81 @@ class IssuedToken:
     __str__ = __repr__
 
 
+@dataclass(frozen=True)
+class Attribution:
+    """Who the ledger says was given an access key id or a token, in the current scope.
+
+    ``source`` is the label when exactly one source holds it now, else ``None``; ``issued`` are
+    the visible issues; ``stale`` are issues from scopes that have closed (an earlier test).
+    """
+
+    source: str | None
+    issued: tuple[IssuedCredentials | IssuedToken, ...] = ()
+    stale: tuple[IssuedCredentials | IssuedToken, ...] = ()
+
+    @property
+    def ambiguous(self) -> bool:
+        return len({i.source for i in self.issued}) > 1
+
+    def describe(self, what: str) -> str:
+        """One line for a failure message (no secret: ``what`` is a key id or ``'this token'``)."""
+        if self.issued:
+            return f"the ledger issued {what} to: {', '.join(sorted({i.source for i in self.issued}))}"
+        if self.stale:
+            scopes = ", ".join(sorted({f"{i.source} (scope {i.scope})" for i in self.stale}))
+            return f"the ledger issued {what} in an earlier test or scenario, now closed: {scopes}"
+        return f"the ledger never issued {what}: it came from outside the test's sandbox"
+
+
 @dataclass
 class Ledger:
     """Issues unique fake credentials and answers "who was given this key?".
 
     Thread-safe: servers look keys up from their handler threads while tests issue more.
-    One ledger is shared by the environment, the files and every fake of a test session.
+    One ledger is shared by the environment, the files and every fake of a test session;
+    :meth:`scope` keeps one test's issues out of another test's verdicts.
     """
 
     account_id: str = "123456789012"
     _keys: dict[str, list[IssuedCredentials]] = field(default_factory=dict, repr=False)
     _tokens: dict[str, list[IssuedToken]] = field(default_factory=dict, repr=False)
-    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+    _lock: threading.RLock = field(default_factory=threading.RLock, repr=False)
+    _open: list[int] = field(default_factory=list, repr=False)
+    _last_scope: int = field(default=0, repr=False)
 
     def __repr__(self) -> str:
-        return f"Ledger(keys={len(self._keys)}, tokens={len(self._tokens)})"
+        return f"Ledger(keys={len(self._keys)}, tokens={len(self._tokens)}, open_scopes={len(self._open)})"
+
+    # -- scopes ----------------------------------------------------------------------
+    def open_scope(self) -> int:
+        """Start a scope (one test, one scenario): what is issued from now on is visible only
+        while it is open. Scopes nest; returns the scope's number for :meth:`close_scope`."""
+        with self._lock:
+            self._last_scope += 1
+            self._open.append(self._last_scope)
+            return self._last_scope
+
+    def close_scope(self, number: int) -> None:
+        """Close scope ``number`` (and any still open inside it)."""
+        with self._lock:
+            if number in self._open:
+                del self._open[self._open.index(number) :]
+
+    @contextmanager
+    def scope(self) -> Iterator[int]:
+        number = self.open_scope()
+        try:
+            yield number
+        finally:
+            self.close_scope(number)
+
+    @property
+    def current_scope(self) -> int:
+        with self._lock:
+            return self._open[-1] if self._open else 0
+
+    def _visible(self, scope: int) -> bool:
+        return scope == 0 or scope in self._open
 
     # -- issuing -------------------------------------------------------------------
     def issue_credentials(
@@ -134,14 +234,16 @@ class Ledger:
                 source=source,
                 expiration=expiration,
                 account_id=self.account_id,
+                scope=self.current_scope,
             )
             self._keys[key_id] = [creds]
         return creds
 
     def issue_token(self, source: str) -> IssuedToken:
         """Issue a fake long-term Bedrock API key (``ABSK`` + base64 of alias and secret)."""
-        if source not in ("bearer:env", "bearer:settings"):
+        if source_of_label(source) not in ("bearer:env", "bearer:settings"):
             raise ValueError(f"bearer tokens come from 'bearer:env' or 'bearer:settings', not {source!r}")
+        _check_source(source)
         with self._lock:
             while True:
                 alias = "BedrockAPIKey-" + "".join(secrets.choice(string.ascii_lowercase) for _ in range(4))
@@ -150,7 +252,7 @@ class Ledger:
                 token = "ABSK" + base64.b64encode(raw).decode()
                 if token not in self._tokens:
                     break
-            issued = IssuedToken(token=token, source=source)
+            issued = IssuedToken(token=token, source=source, scope=self.current_scope)
             self._tokens[token] = [issued]
         return issued
 
@@ -164,51 +266,72 @@ class Ledger:
         *,
         expiration: datetime | None = None,
     ) -> IssuedCredentials:
-        """Record keys that a test wrote itself, so requests using them are attributed."""
+        """Record keys that a test wrote itself, so requests using them are attributed.
+
+        Blank key ids or secrets are refused (``ValueError``): they are never attributed.
+        """
         _check_source(source)
-        creds = IssuedCredentials(
-            access_key_id=access_key_id,
-            secret_access_key=secret_access_key,
-            session_token=session_token,
-            source=source,
-            expiration=expiration,
-            account_id=self.account_id,
-        )
+        _check_value(f"access key id for {source!r}", access_key_id)
+        _check_value(f"secret access key for {source!r}", secret_access_key)
         with self._lock:
+            creds = IssuedCredentials(
+                access_key_id=access_key_id,
+                secret_access_key=secret_access_key,
+                session_token=session_token,
+                source=source,
+                expiration=expiration,
+                account_id=self.account_id,
+                scope=self.current_scope,
+            )
             entries = self._keys.setdefault(access_key_id, [])
-            if creds not in entries:
+            if not any(e == creds and self._visible(e.scope) for e in entries):
                 entries.append(creds)
         return creds
 
     def record_token(self, source: str, token: str) -> IssuedToken:
-        issued = IssuedToken(token=token, source=source)
+        """Record a bearer token a test chose itself; blank tokens are refused (``ValueError``)."""
+        _check_source(source)
+        _check_value(f"bearer token for {source!r}", token)
         with self._lock:
+            issued = IssuedToken(token=token, source=source, scope=self.current_scope)
             entries = self._tokens.setdefault(token, [])
-            if issued not in entries:
+            if not any(e == issued and self._visible(e.scope) for e in entries):
                 entries.append(issued)
         return issued
 
     # -- looking up ----------------------------------------------------------------
     def credentials_for(self, access_key_id: str) -> tuple[IssuedCredentials, ...]:
-        """Every issue of ``access_key_id``; more than one means the test reused a key."""
+        """Every issue of ``access_key_id`` visible in the current scope; more than one means
+        the test reused a key."""
         with self._lock:
-            return tuple(self._keys.get(access_key_id, ()))
+            return tuple(c for c in self._keys.get(access_key_id, ()) if self._visible(c.scope))
 
     def token_for(self, token: str) -> tuple[IssuedToken, ...]:
         with self._lock:
-            return tuple(self._tokens.get(token, ()))
+            return tuple(t for t in self._tokens.get(token, ()) if self._visible(t.scope))
+
+    def attribute_key(self, access_key_id: str) -> Attribution:
+        """Who holds ``access_key_id`` now, and who held it in scopes that have closed."""
+        with self._lock:
+            entries = tuple(self._keys.get(access_key_id, ()))
+            visible = tuple(c for c in entries if self._visible(c.scope))
+        return _attribution(visible, tuple(c for c in entries if c not in visible))
+
+    def attribute_token(self, token: str) -> Attribution:
+        with self._lock:
+            entries = tuple(self._tokens.get(token, ()))
+            visible = tuple(t for t in entries if self._visible(t.scope))
+        return _attribution(visible, tuple(t for t in entries if t not in visible))
 
     def source_of_key(self, access_key_id: str) -> str | None:
-        """The one source ``access_key_id`` was given to; ``None`` if unknown or ambiguous."""
-        found = {c.source for c in self.credentials_for(access_key_id)}
-        return found.pop() if len(found) == 1 else None
+        """The one source ``access_key_id`` was given to in this scope; ``None`` if unknown or ambiguous."""
+        return self.attribute_key(access_key_id).source
 
     def source_of_token(self, token: str) -> str | None:
-        found = {t.source for t in self.token_for(token)}
-        return found.pop() if len(found) == 1 else None
+        return self.attribute_token(token).source
 
     def secrets(self) -> set[str]:
-        """Every secret value the ledger knows, for redacting free text."""
+        """Every secret value the ledger ever knew (closed scopes too), for redacting free text."""
         with self._lock:
             out: set[str] = set(self._tokens)
             for entries in self._keys.values():
@@ -217,6 +340,14 @@ class Ledger:
                     if c.session_token:
                         out.add(c.session_token)
         return out
+
+
+def _attribution(
+    visible: tuple[IssuedCredentials, ...] | tuple[IssuedToken, ...],
+    stale: tuple[IssuedCredentials, ...] | tuple[IssuedToken, ...],
+) -> Attribution:
+    sources = {i.source for i in visible}
+    return Attribution(sources.pop() if len(sources) == 1 else None, visible, stale)
 
 
 def _session_token() -> str:

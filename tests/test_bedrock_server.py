@@ -297,7 +297,7 @@ def test_assert_auth_explains_the_mismatch(fake_bedrock: FakeBedrock, aws_env: A
 def test_assert_auth_names_a_key_from_outside_the_sandbox(fake_bedrock: FakeBedrock) -> None:
     stranger = IssuedCredentials("AKIAOUTSIDE000000000", "y" * 40, None, "env")
     _send(fake_bedrock, CONVERSE, sign_with=stranger)
-    with pytest.raises(AssertionError, match="never issued AKIAOUTSIDE000000000"):
+    with pytest.raises(AssertionError, match="never issued 'AKIAOUTSIDE000000000'"):
         fake_bedrock.assert_auth(source="env")
 
 

@@ -115,7 +115,9 @@ def _authenticate_sigv4(ledger: Ledger, request: HttpRequest, listener: str) -> 
     try:
         parsed = SigV4Authorization.parse(request.header("Authorization") or "")
     except IncompleteSignature as exc:
-        return AuthRecord("sigv4", error="IncompleteSignatureException", message=str(exc))
+        key_id = exc.access_key_id
+        return AuthRecord("sigv4", source=None if key_id is None else ledger.source_of_key(key_id),
+                          access_key_id=key_id, error="IncompleteSignatureException", message=str(exc))
     amz_date = request.header("X-Amz-Date") or request.header("Date")
     session_token = request.header("X-Amz-Security-Token")
     record = AuthRecord(
@@ -169,20 +171,13 @@ def explain(ledger: Ledger, request: BedrockRequest, problems: list[str], others
         f"FakeBedrock: {request.operation} {request.raw_path}: " + "; ".join(problems),
         f"  auth: {auth!r}",
     ]
-    if auth.scheme == "sigv4" and auth.access_key_id:
-        issued = ledger.credentials_for(auth.access_key_id)
-        lines.append(
-            f"  the ledger issued {auth.access_key_id} to: {', '.join(c.source for c in issued)}"
-            if issued
-            else f"  the ledger never issued {auth.access_key_id}: it came from outside the test's sandbox"
-        )
-    elif auth.scheme == "bearer" and auth.token:
-        issued_tokens = ledger.token_for(auth.token)
-        lines.append(
-            f"  the ledger issued this token to: {', '.join(t.source for t in issued_tokens)}"
-            if issued_tokens
-            else "  the ledger never issued this bearer token"
-        )
+    if auth.scheme == "sigv4" and auth.access_key_id is not None:
+        lines.append("  " + ledger.attribute_key(auth.access_key_id).describe(repr(auth.access_key_id)))
+    elif auth.scheme == "bearer" and auth.token is not None:
+        if not auth.token.strip():
+            lines.append("  the bearer token is blank: a blank value is never attributed to a source")
+        else:
+            lines.append("  " + ledger.attribute_token(auth.token).describe("this bearer token"))
     elif auth.scheme == "none":
         lines.append("  the request carried no Authorization header")
     if auth.message:

@@ -165,7 +165,7 @@ def _default_body(found: ops.Route, tokens: int, region: str, account_id: str) -
     if op == "ListAsyncInvokes":
         return {"asyncInvokeSummaries": []}
     if op == "InvokeGuardrailChecks":
-        return {"results": [], "usage": {}}
+        return {"results": {}, "usage": {}}  # both structures (GuardrailChecksResults, ...UsageResults)
     if op == "GetInferenceProfile":
         return ops.inference_profile_body(found.resource or "", region, account_id)
     raise AssertionError(f"no default reply for {op}")  # pragma: no cover - routes are exhaustive

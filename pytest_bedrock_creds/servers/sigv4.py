@@ -45,16 +45,30 @@ AMZ_DATE_FORMAT = "%Y%m%dT%H%M%SZ"
 #: How far X-Amz-Date may be from the server clock, as AWS allows.
 MAX_SKEW = timedelta(minutes=5)
 
-_PARAM = re.compile(r"\s*([A-Za-z]+)\s*=\s*([^,\s]*)\s*")
+#: ``Name=value`` pairs of the header. A value runs to the next ``, Name=`` of a known
+#: parameter, so a key id holding spaces or commas arrives whole.
+_PARAM = re.compile(r"(Credential|SignedHeaders|Signature)=(.*?)\s*(?=,\s*(?:Credential|SignedHeaders|Signature)=|$)",
+                    re.DOTALL)
 
 
 class IncompleteSignature(ValueError):
-    """An ``AWS4-HMAC-SHA256`` Authorization header that cannot be parsed; the message is AWS's."""
+    """An ``AWS4-HMAC-SHA256`` Authorization header that cannot be parsed; the message is AWS's.
+
+    ``access_key_id`` is the key id the header carried, when it carried one.
+    """
+
+    def __init__(self, message: str, access_key_id: str | None = None) -> None:
+        super().__init__(message)
+        self.access_key_id = access_key_id
 
 
 @dataclass(frozen=True)
 class SigV4Authorization:
-    """The parts of an ``Authorization: AWS4-HMAC-SHA256 ...`` header. No secret is in here."""
+    """The parts of an ``Authorization: AWS4-HMAC-SHA256 ...`` header. No secret is in here.
+
+    ``access_key_id`` is exactly what arrived before the credential scope (``""`` when empty;
+    spaces, commas and slashes kept).
+    """
 
     access_key_id: str
     date: str
@@ -68,23 +82,22 @@ class SigV4Authorization:
         """Parse the header value; raise :class:`IncompleteSignature` with AWS's wording."""
         if not value.startswith(ALGORITHM + " "):
             raise IncompleteSignature(f"Unsupported Authorization Type. Authorization={value.split(' ', 1)[0]}")
-        params: dict[str, str] = {}
-        for part in value[len(ALGORITHM) + 1 :].split(","):
-            match = _PARAM.fullmatch(part)
-            if match:
-                params[match.group(1)] = match.group(2)
+        params = {m.group(1): m.group(2) for m in _PARAM.finditer(value[len(ALGORITHM) + 1 :])}
+        credential = params.get("Credential")
+        scope = credential.rsplit("/", 4) if credential is not None else []
+        key_id = scope[0] if len(scope) == 5 else credential
         missing = [
             f"Authorization header requires '{name}' parameter."
             for name in ("Credential", "Signature", "SignedHeaders")
             if not params.get(name)
         ]
         if missing:
-            raise IncompleteSignature(" ".join(missing) + f" Authorization={ALGORITHM}")
-        scope = params["Credential"].split("/")
+            raise IncompleteSignature(" ".join(missing) + f" Authorization={ALGORITHM}", key_id)
         if len(scope) != 5 or scope[4] != "aws4_request":
             raise IncompleteSignature(
                 "Credential should be scoped with a valid terminator: 'aws4_request', "
-                f"not {params['Credential'].split('/')[-1]!r}. Authorization={ALGORITHM}"
+                f"not {(credential or '').split('/')[-1]!r}. Authorization={ALGORITHM}",
+                key_id,
             )
         return cls(
             access_key_id=scope[0],

@@ -31,6 +31,7 @@ from pytest_bedrock_creds.scenarios import (
     matches,
     prepare,
     run_target,
+    runner_region,
     target_unavailable,
 )
 from pytest_bedrock_creds.servers.bedrock import FakeBedrock, VerifyMode
@@ -447,7 +448,7 @@ class ScenarioItem(pytest.Function):
     ) -> None:
         scenario = self.scenario
         runtime = Runtime(ledger, bedrock, imds, container, cache=self.config.stash[_runtime_cache_key])
-        with AwsEnv(ledger=ledger, region="us-east-1") as env:
+        with AwsEnv(ledger=ledger, region=runner_region(scenario)) as env:
             prepared = prepare(scenario, env, runtime)
             self.secrets |= prepared.secrets
             reference = resolve(operation=scenario.operation, settings=prepared.settings)

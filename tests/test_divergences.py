@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import boto3
 import pytest
 from botocore.exceptions import InvalidEndpointConfigurationError
@@ -10,14 +12,23 @@ from test_precedence import readme_divergences
 
 from pytest_bedrock_creds import AwsEnv, FakeBedrock
 from pytest_bedrock_creds.chain import resolve
+from pytest_bedrock_creds.scenarios import load_file
 
 #: Rows proved by the tests in this module rather than by a precedence case.
-SHOWN_HERE = {"bearer-over-plain-http", "experimental-client-ignores-bearer"}
+SHOWN_HERE = {"bearer-over-plain-http", "experimental-client-ignores-bearer", "empty-session-token-sent"}
+ROOT = Path(__file__).resolve().parents[1]
 
 
 def test_every_readme_row_is_backed_by_a_test() -> None:
     backed = {c.divergence for c in CASES if c.divergence} | SHOWN_HERE
     assert readme_divergences() == backed
+
+
+def test_every_divergence_key_of_the_catalogue_is_a_readme_row() -> None:
+    keys = {exp.key for path in [*ROOT.glob("fixtures/**/*.yaml"), *ROOT.glob("examples/**/*.yaml")]
+            for scenario in load_file(path) for exp in scenario.expect_by_target.values() if exp.key}
+    assert keys, "the catalogue names README rows"
+    assert keys <= readme_divergences(), f"not in the README table: {sorted(keys - readme_divergences())}"
 
 
 def test_bearer_over_plain_http(aws_env: AwsEnv) -> None:
@@ -60,3 +71,19 @@ def test_experimental_client_ignores_bearer(aws_env: AwsEnv, fake_bedrock: FakeB
         _experimental_converse(fake_bedrock.http_url)
     assert type(info.value).__name__ == "IdentityChainError"
     assert len(fake_bedrock.requests) == 1, "nothing was sent with only a bearer token"
+
+
+def test_empty_session_token_sent(aws_env: AwsEnv, fake_bedrock: FakeBedrock) -> None:
+    pytest.importorskip("aws_sdk_bedrock_runtime")
+    issued = aws_env.static_keys()
+    aws_env.set(AWS_SESSION_TOKEN="")
+    assert resolve().session_token is None, "the reference reads an empty AWS_SESSION_TOKEN as unset"
+    boto3.client("bedrock-runtime").converse(modelId="m", messages=[{"role": "user", "content": [{"text": "hi"}]}])
+    assert fake_bedrock.last_request.header("X-Amz-Security-Token") is None, "botocore leaves it out"
+    fake_bedrock.assert_auth(scheme="sigv4", source="env", signature_valid=True)
+    with pytest.raises(Exception, match="UnrecognizedClientException"):
+        _experimental_converse(fake_bedrock.http_url)
+    request = fake_bedrock.last_request
+    assert request.header("X-Amz-Security-Token") == ""
+    assert "x-amz-security-token" in request.auth.signed_headers
+    assert (request.auth.access_key_id, request.auth.error) == (issued.access_key_id, "UnrecognizedClientException")

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from pytest_bedrock_creds.scenarios import SCHEMA, ScenarioFileError, load_file, load_text
-from pytest_bedrock_creds.scenarios.targets import classify_error
+from pytest_bedrock_creds.scenarios.outcome import classify_error
 
 CATALOGUE = Path(__file__).resolve().parents[1] / "fixtures" / "scenarios"
 
@@ -53,7 +53,7 @@ def test_family_defaults_to_the_file_name(tmp_path: Path) -> None:
         ("scenarios:\n  - name: a\n    expect: {scheme: sigv5, source: env}\n", 3, "scenarios[0].expect.scheme",
          "'sigv5' is not one of"),
         ("scenarios:\n  - name: a\n    expect: {scheme: sigv4}\n", 3, "scenarios[0].expect",
-         "needs 'scheme' and 'source', or 'error'"),
+         "give 'scheme' and 'source' together"),
         ("scenarios:\n  - name: a\n    expect: {scheme: sigv4, source: laptop}\n", 3, "scenarios[0].expect.source",
          "'laptop' is not a source label"),
         ("scenarios:\n  - name: a\n    expect: {error: x}\n  - name: a\n    expect: {error: y}\n", 4,
@@ -74,7 +74,7 @@ def test_family_defaults_to_the_file_name(tmp_path: Path) -> None:
         ("scenarios:\n  - name: a\n    imds: {roles: [r], faults: [{kind: explode}]}\n    expect: {error: x}\n", 3,
          "scenarios[0].imds.faults[0].kind", "'explode' is not one of"),
         ("scenarios:\n  - name: a\n    files: {config: {dev: {role_arn: x}}}\n    expect: {error: x}\n", 3,
-         "scenarios[0].files.config.dev.role_arn", "outside the documented Bedrock chain"),
+         "scenarios[0].files.config.dev.role_arn", "selects a credential provider"),
         ("scenarios:\n  - name: a\n    files:\n      config_raw: |\n        [default]\n        credential_process = x\n"
          "    expect: {error: x}\n", 4, "scenarios[0].files.config_raw", "line 2 of the text: 'credential_process'"),
         ("scenarios:\n  - name: a\n    env: {AWS_ROLE_ARN: x}\n    expect: {error: x}\n", 3,

@@ -21,7 +21,8 @@ scenarios:
     env_keys: issued
     expect: {scheme: sigv4, source: env}
     expect_by_target:
-      botocore: {scheme: bearer, source: "bearer:<empty>", reason: botocore sends the blank token}
+      botocore: {scheme: bearer, source: "bearer:<empty>", error: "rejected: AccessDeniedException",
+                 reason: botocore sends the blank token}
 """
 
 IMDS = """\
@@ -43,11 +44,12 @@ def test_a_users_own_yaml_files_are_collected_and_run(pytester: pytest.Pytester)
     pytester.makepyfile(test_ordinary="def test_ok():\n    pass\n")
     result = pytester.runpytest_subprocess("-v", *TWO)
     result.assert_outcomes(passed=9)
+    for line in ("*bedrock-creds: *scenario-targets=reference,botocore*",  # items may run in any order
+                 "bedrock_creds_mine.yaml::env-keys[[]reference[]] PASSED*",
+                 "bedrock_creds_mine.yaml::blank-token[[]botocore[]] PASSED*",
+                 "deploy/ec2.bedrock.yaml::instance-role[[]botocore[]] PASSED*"):
+        result.stdout.fnmatch_lines([line])
     result.stdout.fnmatch_lines([
-        "*bedrock-creds: *scenario-targets=reference,botocore*",
-        "bedrock_creds_mine.yaml::env-keys[[]reference[]] PASSED*",
-        "bedrock_creds_mine.yaml::blank-token[[]botocore[]] PASSED*",
-        "deploy/ec2.bedrock.yaml::instance-role[[]botocore[]] PASSED*",
         "*bedrock-creds conformance matrix*",
         "family*reference*botocore*",
         "ec2 * 1 agree * 1 agree*",
@@ -125,7 +127,7 @@ scenarios:
         "scenario 'thinks-env-wins' (bedrock_creds_wrong.yaml:2, family wrong) on target reference",
         "  doc:      a wrong belief about precedence",
         "  expected: sigv4 from env",
-        "  observed: sigv4 from static (key AKIALITERALLITERAL01)",
+        "  observed: sigv4 from static (key 'AKIALITERALLITERAL01')",
         "reference chain trace:",
         "*StaticCredentialsResolver: used*",
         "*EnvironmentCredentialsResolver: not reached*",
@@ -163,7 +165,8 @@ def test_the_matrix_as_markdown(pytester: pytest.Pytester) -> None:
     assert text.startswith(
         "| family | reference | botocore |\n|---|---|---|\n| mine | 3 agree | 2 agree, 1 documented |"
     )
-    row = "| botocore | mine/blank-token | documented | bearer from bearer:<empty> | botocore sends the blank token |"
+    row = ("| botocore | mine/blank-token | documented | bearer from bearer:<empty>, rejected: AccessDeniedException "
+           "| botocore sends the blank token |")
     assert row in text
 
 

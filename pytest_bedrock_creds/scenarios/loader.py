@@ -6,16 +6,15 @@ Every problem (invalid YAML, an unknown key, a wrong type, a semantic mistake) r
 
 from __future__ import annotations
 
-import ipaddress
 import re
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
 
 import yaml
 
-from pytest_bedrock_creds.ledger import SOURCE_PREFIXES
+from pytest_bedrock_creds.ledger import SOURCE_PREFIXES, is_source_label
+from pytest_bedrock_creds.scenarios import policy
 from pytest_bedrock_creds.scenarios.schema import (
     PLACEHOLDER,
     SCHEMA,
@@ -42,13 +41,6 @@ class ScenarioFileError(Exception):
 
     def __reduce__(self) -> tuple[object, ...]:
         return (type(self), (self.path, self.line, self.field, self.problem))
-
-
-def _dotted(path: Path_) -> str:
-    out = ""
-    for part in path:
-        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
-    return out or "<file>"
 
 
 def _lines(node: yaml.Node | None, path: Path_ = ()) -> Iterator[tuple[Path_, int]]:
@@ -80,7 +72,7 @@ class _Validator:
         return self.lines.get(path)
 
     def fail(self, path: Path_, problem: str) -> ScenarioFileError:
-        return ScenarioFileError(self.source, self.line(path), _dotted(path), problem)
+        return ScenarioFileError(self.source, self.line(path), policy.dotted(path), problem)
 
     def check(self, value: Any, schema: dict[str, Any], path: Path_) -> None:
         if "anyOf" in schema:
@@ -193,37 +185,15 @@ def _family_of(filename: str) -> str:
     return stem.removeprefix("bedrock_creds_") or "scenarios"
 
 
-_SEAMS = ("AWS_EC2_METADATA_SERVICE_ENDPOINT", "AWS_CONTAINER_CREDENTIALS_FULL_URI", "AWS_ENDPOINT_URL",
-          "AWS_ENDPOINT_URL_BEDROCK_RUNTIME", "AWS_STS_REGIONAL_ENDPOINTS")
-
-
 def _build(raw: dict[str, Any], family: str, source: str, v: _Validator, path: Path_) -> Scenario:
     env: dict[str, str | None] = dict(raw.get("env") or {})
-    for name, value in env.items():
-        where = (*path, "env", name)
-        if name == "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI":
-            raise v.fail(where, "always means http://169.254.170.2, which a hermetic run must not reach; "
-                         "use the 'container' block (FULL_URI on the fake)")
-        if name in _SEAMS[:2] and (value is None or not _loopback_url(value)):
-            raise v.fail(where, f"{value!r}: only loopback URLs are allowed here (a hermetic run must not "
-                         "leave the machine); leave it out to use the fakes")
-        if name.startswith("AWS_ENDPOINT_URL"):
-            raise v.fail(where, "the Bedrock endpoint is the fake's; it cannot be changed by a scenario")
-        if name in _NETWORK_ENV:
-            raise v.fail(where, f"{name} selects a credential provider that calls AWS STS; scenarios stay "
-                         "on loopback and cover the documented Bedrock chain only")
     _check_placeholders(raw, v, path)
+    for where, problem in policy.problems(raw, path):
+        if where and isinstance(where[-1], str) and where[-1].startswith("line "):
+            where, problem = where[:-1], f"{where[-1]} of the text: {problem}"
+        raise v.fail(where, problem)
     files = dict(raw.get("files") or {})
-    for kind in ("credentials", "config"):
-        for profile, section in (files.get(kind) or {}).items():
-            for key in section if isinstance(section, dict) else ():
-                if key.lower() in _NETWORK_KEYS:
-                    raise v.fail((*path, "files", kind, profile, key), _network_key(key))
-        raw_text = files.get(f"{kind}_raw") or ""
-        for number, text in enumerate(raw_text.splitlines(), 1):
-            key = text.split("=", 1)[0].strip().lower()
-            if "=" in text and key in _NETWORK_KEYS:
-                raise v.fail((*path, "files", f"{kind}_raw"), f"line {number} of the text: {_network_key(key)}")
+    file_keys = frozenset(policy.scan_files(files, ()).keys)
     imds_raw = raw.get("imds")
     imds = None
     if imds_raw is not None:
@@ -257,19 +227,9 @@ def _build(raw: dict[str, Any], family: str, source: str, v: _Validator, path: P
         name=raw["name"], family=raw.get("family") or family, path=source, line=v.line(path) or 1,
         doc=raw.get("doc", ""), env=env, env_keys=raw.get("env_keys"), files=files, imds=imds,
         container=container, settings=settings, operation=raw.get("operation", "Converse"),
-        expect=expect, expect_by_target=by_target,
+        expect=expect, expect_by_target=by_target, file_keys=file_keys,
+        mentions_region="region" in file_keys or bool({"AWS_REGION", "AWS_DEFAULT_REGION"} & set(env)),
     )
-
-
-#: Profile keys and variables that select providers which call STS, SSO or run processes.
-_NETWORK_KEYS = frozenset({"role_arn", "source_profile", "credential_source", "credential_process", "sso_session",
-                           "sso_start_url", "sso_account_id", "web_identity_token_file", "login_session"})
-_NETWORK_ENV = frozenset({"AWS_ROLE_ARN", "AWS_WEB_IDENTITY_TOKEN_FILE"})
-
-
-def _network_key(key: str) -> str:
-    return (f"{key!r} selects a credential provider outside the documented Bedrock chain (STS, SSO or a process); "
-            "a hermetic scenario cannot use it")
 
 
 def _expectation(entry: dict[str, Any], v: _Validator, path: Path_, *, base: bool) -> Expectation:
@@ -279,10 +239,10 @@ def _expectation(entry: dict[str, Any], v: _Validator, path: Path_, *, base: boo
     if skip and (has_error or has_ok):
         raise v.fail(path, "'skip' takes only 'reason' (and 'key')")
     if not skip:
-        if has_error and has_ok:
-            raise v.fail(path, "give 'error', or 'scheme' and 'source', not both")
-        if not has_error and not ("scheme" in entry and "source" in entry):
-            raise v.fail(path, "needs 'scheme' and 'source', or 'error'")
+        if has_ok and not ("scheme" in entry and "source" in entry):
+            raise v.fail(path, "give 'scheme' and 'source' together (the identity that arrived)")
+        if not has_error and not has_ok:
+            raise v.fail(path, "needs 'scheme' and 'source', or 'error', or all three (a request the fake rejected)")
         if has_ok and not base and entry["source"].startswith("<"):
             pass  # what a target really sends (an unknown key) is a valid observation
         elif has_ok:
@@ -295,27 +255,15 @@ def _expectation(entry: dict[str, Any], v: _Validator, path: Path_, *, base: boo
 def _check_label(label: str, v: _Validator, path: Path_, *, observed_ok: bool = False) -> None:
     if observed_ok and label == "bearer:<empty>":
         return
-    for prefix in SOURCE_PREFIXES:
-        if label == prefix or (prefix.endswith(":") and label.startswith(prefix) and len(label) > len(prefix)):
-            return
-    raise v.fail(path, f"{label!r} is not a source label; expected one of "
-                 + ", ".join(p + "<name>" if p.endswith(":") else p for p in SOURCE_PREFIXES))
-
-
-def _strings(value: Any, path: Path_) -> Iterator[tuple[Path_, str]]:
-    if isinstance(value, str):
-        yield path, value
-    elif isinstance(value, dict):
-        for key, item in value.items():
-            yield from _strings(item, (*path, key))
-    elif isinstance(value, list):
-        for index, item in enumerate(value):
-            yield from _strings(item, (*path, index))
+    if not is_source_label(label):
+        raise v.fail(path, f"{label!r} is not a source label; expected one of "
+                     + ", ".join(p + "<name>" if p.endswith(":") else p for p in SOURCE_PREFIXES)
+                     + ", optionally followed by #tag")
 
 
 def _check_placeholders(raw: dict[str, Any], v: _Validator, path: Path_) -> None:
     for key in ("env", "files", "settings"):
-        for where, text in _strings(raw.get(key), (*path, key)):
+        for where, text in policy.strings(raw.get(key), (*path, key)):
             for match in PLACEHOLDER.finditer(text):
                 kind, label = match.group(1), match.group(2)
                 _check_label(label, v, where)
@@ -327,13 +275,3 @@ def _check_placeholders(raw: dict[str, Any], v: _Validator, path: Path_) -> None
             if re.search(r"\{(key|secret|session|bearer):", leftover):
                 raise v.fail(where, f"malformed placeholder in {text!r}; the form is {{key|secret|session|bearer:"
                              "<source>[#n]}")
-
-
-def _loopback_url(value: str) -> bool:
-    host = urlsplit(value).hostname or ""
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False

@@ -14,8 +14,10 @@ A scenario file is YAML::
 Placeholders ``{key:<source>}``, ``{secret:<source>}``, ``{session:<source>}`` and
 ``{bearer:<source>}`` stand for credentials the ledger issues to ``<source>`` when the scenario
 runs (``<source>`` is a ledger label such as ``env`` or ``shared-credentials-file:dev``; add
-``#2`` for a second pair with the same label). ``SCHEMA`` is the single definition: the
-loader validates with it and ``schema.json`` is ``json.dumps(SCHEMA)``.
+``#tag`` for a second pair given to the same source: it is then attributed as
+``<source>#tag``). ``{imds-url}`` and ``{container-url}`` stand for the fakes' URLs.
+``SCHEMA`` is the single definition: the loader validates with it and ``schema.json`` is
+``json.dumps(SCHEMA)``.
 """
 
 from __future__ import annotations
@@ -25,9 +27,11 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from pytest_bedrock_creds.redact import redact
+from pytest_bedrock_creds.scenarios.operations import SCENARIO_OPERATIONS
 
 __all__ = [
     "ERROR_KINDS",
+    "FAKE_URL",
     "PLACEHOLDER",
     "SCHEMA",
     "TARGETS",
@@ -53,10 +57,13 @@ ERROR_KINDS = (
     "container-error",
     "invalid-config",
     "unsupported-operation",
+    "rejected",
     "other",
 )
 
 PLACEHOLDER = re.compile(r"\{(key|secret|session|bearer):([a-z][a-z-]*(?::[^}#\s]+)?)(?:#(\w+))?\}")
+#: The fakes' URLs, for settings that name an endpoint (``ec2_metadata_service_endpoint = {imds-url}``).
+FAKE_URL = re.compile(r"\{(imds-url|container-url)\}")
 
 _STR = {"type": "string"}
 _ENV_VALUE = {"type": ["string", "null"], "description": "a value (\"\" is a value); null unsets the variable"}
@@ -75,11 +82,13 @@ _SECTION = {
 _OUTCOME_PROPS: dict[str, Any] = {
     "scheme": {"type": "string", "enum": ["bearer", "sigv4"]},
     "source": {"type": "string", "description": "a ledger label: bearer:env, bearer:settings, static, env, "
-               "shared-credentials-file:<p>, config-file:<p>, container, imds:<role>; or what a target "
-               "really sent: bearer:<empty>, <unknown key '...'>"},
-    "error": {"type": "string", "description": "substring of '<kind>: <message>'; kinds: " + ", ".join(ERROR_KINDS)},
+               "shared-credentials-file:<p>, config-file:<p>, container, imds:<role>, optionally with #tag; "
+               "or what a target really sent: bearer:<empty>, <unknown key '...'>, <unknown token>"},
+    "error": {"type": "string", "description": "substring of '<kind>: <message>'; kinds: " + ", ".join(ERROR_KINDS)
+              + ". With scheme and source too: the request arrived with that identity and the fake rejected "
+              "it ('rejected: <AWS error code>: ...')"},
     "signature_valid": {"type": "boolean", "description": "false: the request is signed with this source's key "
-                        "but a wrong secret (default: the signature must verify)"},
+                        "but a wrong secret, so the fake rejects it (default: the signature must verify)"},
 }
 _FAULT = {
     "type": "object",
@@ -162,7 +171,8 @@ SCENARIO: dict[str, Any] = {
             },
             "additionalProperties": False,
         },
-        "operation": {"type": "string", "pattern": r"^[A-Za-z][A-Za-z:-]*$"},
+        "operation": {"type": "string", "enum": list(SCENARIO_OPERATIONS),
+                      "description": "the Bedrock Runtime operation each target calls (default Converse)"},
         "expect": {"type": "object", "properties": _OUTCOME_PROPS, "additionalProperties": False},
         "expect_by_target": {
             "type": "object",
@@ -214,10 +224,10 @@ class Expectation:
     def describe(self) -> str:
         if self.skip:
             return "skipped"
-        if self.error is not None:
+        if self.scheme is None:
             return f"error containing {self.error!r}"
-        text = f"{self.scheme} from {self.source}"
-        return text + (", signature INVALID" if self.signature_valid is False else "")
+        text = f"{self.scheme} from {self.source}" + (", signature INVALID" if self.signature_valid is False else "")
+        return text + (f", rejected with an error containing {self.error!r}" if self.error is not None else "")
 
 
 @dataclass(frozen=True)
@@ -276,6 +286,23 @@ class Scenario:
     operation: str = "Converse"
     expect: Expectation = field(default_factory=Expectation)
     expect_by_target: dict[str, Expectation] = field(default_factory=dict)
+    #: every key (lower case) either file sets, in any profile or section, structured or raw
+    file_keys: frozenset[str] = frozenset()
+    #: whether the scenario sets the region anywhere (then the runner sets none)
+    mentions_region: bool = False
+
+    def texts(self) -> list[str]:
+        """Every string the scenario gives: variable values, file values and raw text, settings."""
+        out: list[str] = [v for v in self.env.values() if v]
+        out += [v for v in (self.files.get("credentials_raw"), self.files.get("config_raw")) if v]
+        for kind in ("credentials", "config"):
+            for section in (self.files.get(kind) or {}).values():
+                if isinstance(section, dict):
+                    out += [v for v in section.values() if isinstance(v, str)]
+        s = self.settings
+        out += [v for v in (s.access_key_id, s.secret_access_key, s.session_token, s.bearer_token, s.profile,
+                            s.auth_scheme_preference) if v]
+        return out
 
     def expectation_for(self, target: str) -> Expectation:
         return self.expect_by_target.get(target, self.expect)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, TypeVar
@@ -129,25 +130,75 @@ def pytest_configure(config: pytest.Config) -> None:
         config.pluginmanager.register(_FakeImdsEverywhere(), "bedrock_creds_fake_imds")
     if _option(config, _GUARD):
         guard.install()
-        config.pluginmanager.register(_NetworkGuard(), "bedrock_creds_network_guard")
+        config.pluginmanager.register(_NetworkGuard(config), "bedrock_creds_network_guard")
     _configure_scenarios(config)
 
 
 class _NetworkGuard:
-    """Registered only with --bedrock-network-guard: a blocked attempt fails the run."""
+    """Registered only with --bedrock-network-guard. A test that tried to leave loopback fails,
+    with every attempt named, even when the SDK swallowed the error; attempts outside any test
+    (collection, session hooks) fail the run as an error of their own. Under xdist the attempts
+    travel to the controller on the reports and in the workers' output."""
+
+    def __init__(self, config: pytest.Config) -> None:
+        self.config = config
+        self.seen: list[tuple[str | None, str]] = []  # (test node id or None, attempt)
+
+    @pytest.hookimpl(wrapper=True)
+    def pytest_runtest_protocol(self, item: pytest.Item) -> Any:
+        guard.set_current_test(item.nodeid)
+        try:
+            return (yield)
+        finally:
+            guard.set_current_test(None)
+
+    @pytest.hookimpl(wrapper=True, tryfirst=True)
+    def pytest_runtest_makereport(self, item: pytest.Item, call: pytest.CallInfo[None]) -> Any:
+        report = yield
+        attempts = [a.what for a in guard.take(item.nodeid)]
+        if attempts:
+            report.bedrock_guard = attempts  # a report attribute: it pickles across xdist
+            message = (f"bedrock-creds network guard: this test tried to leave loopback {len(attempts)} time(s) "
+                       f"during {call.when}:\n" + "\n".join(f"  {a}" for a in attempts))
+            if report.failed:
+                report.sections.append(("bedrock-creds network guard", message))
+            else:
+                report.outcome, report.longrepr = "failed", message
+        return report
+
+    def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
+        self.seen.extend((report.nodeid, what) for what in getattr(report, "bedrock_guard", ()))
+
+    @pytest.hookimpl(optionalhook=True)
+    def pytest_testnodedown(self, node: Any, error: Any) -> None:
+        self.seen.extend((None, what) for what in getattr(node, "workeroutput", {}).get("bedrock_guard", ()))
 
     @pytest.hookimpl(trylast=True)
     def pytest_sessionfinish(self, session: pytest.Session) -> None:
-        if guard.BLOCKED:
+        outside = [a.what for a in guard.take(every=True)]
+        if hasattr(self.config, "workerinput"):
+            self.config.workeroutput["bedrock_guard"] = outside  # type: ignore[attr-defined]
+            return
+        self.seen.extend((None, what) for what in outside)
+        if self.seen:
             session.exitstatus = pytest.ExitCode.TESTS_FAILED
 
     def pytest_terminal_summary(self, terminalreporter: Any) -> None:
-        if guard.BLOCKED:
-            terminalreporter.write_line(
-                f"bedrock-creds network guard blocked {len(guard.BLOCKED)} attempt(s) to leave loopback: "
-                f"{sorted(set(guard.BLOCKED))[:5]}",
-                red=True,
-            )
+        if not self.seen or hasattr(self.config, "workerinput"):
+            return
+        tests = {test for test, _ in self.seen if test is not None}
+        terminalreporter.section("bedrock-creds network guard", red=True)
+        terminalreporter.write_line(
+            f"{len(self.seen)} attempt(s) to leave loopback were blocked, made by {len(tests)} test(s)"
+            + (" and outside any test" if any(test is None for test, _ in self.seen) else "") + ":", red=True)
+        for (test, what), count in Counter(self.seen).items():
+            times = f"  x{count}" if count > 1 else ""
+            terminalreporter.write_line(f"  {test or '(outside any test)'}: {what}{times}")
+        outside = [what for test, what in self.seen if test is None]
+        if outside:  # no test failed for these: an error of their own, in the summary and the final line
+            terminalreporter.stats.setdefault("error", []).append(pytest.CollectReport(
+                "bedrock-creds network guard", "failed",
+                f"{len(outside)} attempt(s) to leave loopback outside any test: " + "; ".join(outside), []))
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:

@@ -22,7 +22,16 @@ class RefusedAddress(Exception):
 
 
 class HttpFailure(Exception):
-    """Connection refused, reset, timed out, or an unreadable reply."""
+    """Connection refused, reset, timed out, or an unreadable reply.
+
+    ``read_timeout`` is true when the connection was made but no reply came in time
+    (botocore treats that apart from other failures: an IMDSv2 token request that times
+    out falls back to IMDSv1 at once, without a retry).
+    """
+
+    def __init__(self, message: str, *, read_timeout: bool = False) -> None:
+        super().__init__(message)
+        self.read_timeout = read_timeout
 
 
 @dataclass(frozen=True)
@@ -69,12 +78,16 @@ def request(
     conn_type = http.client.HTTPSConnection if parts.scheme == "https" else http.client.HTTPConnection
     conn = conn_type(host, parts.port, timeout=timeout)
     path = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
+    connected = False
     try:
+        conn.connect()
+        connected = True
         conn.request(method, path, headers=headers or {})
         response = conn.getresponse()
         body = response.read()
         return HttpResult(response.status, body, tuple(response.getheaders()))
-    except (TimeoutError, OSError, http.client.HTTPException) as exc:
-        raise HttpFailure(f"{method} {url}: {type(exc).__name__}: {exc}") from None
+    except (TimeoutError, OSError, http.client.HTTPException, ValueError) as exc:
+        read_timeout = connected and isinstance(exc, TimeoutError)
+        raise HttpFailure(f"{method} {url}: {type(exc).__name__}: {exc}", read_timeout=read_timeout) from None
     finally:
         conn.close()

@@ -32,7 +32,6 @@ from pytest_bedrock_creds.scenarios import (
     matches,
     prepare,
     run_target,
-    runner_region,
     target_unavailable,
 )
 from pytest_bedrock_creds.servers.bedrock import FakeBedrock, VerifyMode
@@ -499,14 +498,17 @@ class ScenarioItem(pytest.Function):
     ) -> None:
         scenario = self.scenario
         runtime = Runtime(ledger, bedrock, imds, container, cache=self.config.stash[_runtime_cache_key])
-        with AwsEnv(ledger=ledger, region=runner_region(scenario)) as env:
+        with AwsEnv(ledger=ledger, region=scenario.default_region) as env:
             prepared = prepare(scenario, env, runtime)
             self.secrets |= prepared.secrets
             reference = resolve(operation=scenario.operation, settings=prepared.settings)
             observed = run_target(self.target, prepared, runtime, reference)
         expected = scenario.expectation_for(self.target)
         self.user_properties.append(("bedrock_observed", self._redact(observed.describe(key=False))))
-        if matches(observed, expected):
+        if observed.witness is False:
+            self.user_properties.append(("bedrock_witness", self._redact(
+                f"the SDK reported {', '.join(observed.sdk_reported or ())}; the ledger says {observed.source}")))
+        if matches(observed, expected, default_region=scenario.default_region):
             return
         lines = [
             f"scenario {scenario.name!r} ({scenario.path}:{scenario.line}, family {scenario.family}) "
@@ -514,7 +516,9 @@ class ScenarioItem(pytest.Function):
         ]
         if scenario.doc:
             lines.append(f"  doc:      {' '.join(scenario.doc.split())}")
-        lines.append(f"  expected: {expected.describe()}"
+        implied = expected.scheme and not expected.region and scenario.default_region
+        region = f" in {scenario.default_region}" if implied else ""
+        lines.append(f"  expected: {expected.describe()}{region}"
                      + (f"  (expect_by_target: {expected.reason})" if expected.reason else ""))
         lines.append(f"  observed: {observed.describe()}")
         if self.target != "reference" and self.target not in scenario.expect_by_target:
@@ -552,7 +556,8 @@ class _MatrixRecorder:
         else:
             status = "documented" if data["documented"] else "agrees"
         self.config.stash[_matrix_key].add(Result(data["family"], data["scenario"], data["target"], status,
-                                                  data["reason"], str(props.get("bedrock_observed", ""))))
+                                                  data["reason"], str(props.get("bedrock_observed", "")),
+                                                  str(props.get("bedrock_witness", ""))))
 
     def pytest_terminal_summary(self, terminalreporter: Any) -> None:
         config = self.config

@@ -215,8 +215,8 @@ def _build(raw: dict[str, Any], family: str, source: str, v: _Validator, path: P
         if target == "reference":
             raise v.fail(where, "the reference chain is what 'expect' describes; it has no divergence")
         exp = _expectation(entry, v, where, base=False)
-        same = (exp.scheme, exp.source, exp.error, exp.signature_valid) == (
-            expect.scheme, expect.source, expect.error, expect.signature_valid)
+        same = (exp.scheme, exp.source, exp.error, exp.signature_valid, exp.region) == (
+            expect.scheme, expect.source, expect.error, expect.signature_valid, expect.region)
         if not exp.skip and same:
             raise v.fail(where, "is the same as 'expect'; a divergence must differ")
         by_target[target] = exp
@@ -228,7 +228,8 @@ def _build(raw: dict[str, Any], family: str, source: str, v: _Validator, path: P
         doc=raw.get("doc", ""), env=env, env_keys=raw.get("env_keys"), files=files, imds=imds,
         container=container, settings=settings, operation=raw.get("operation", "Converse"),
         expect=expect, expect_by_target=by_target, file_keys=file_keys,
-        mentions_region="region" in file_keys or bool({"AWS_REGION", "AWS_DEFAULT_REGION"} & set(env)),
+        mentions_region=("region" in file_keys or settings.region is not None
+                         or bool({"AWS_REGION", "AWS_DEFAULT_REGION"} & set(env))),
     )
 
 
@@ -249,7 +250,7 @@ def _expectation(entry: dict[str, Any], v: _Validator, path: Path_, *, base: boo
             _check_label(entry["source"], v, (*path, "source"), observed_ok=not base)
     return Expectation(scheme=entry.get("scheme"), source=entry.get("source"), error=entry.get("error"),
                        signature_valid=entry.get("signature_valid"), reason=entry.get("reason"), skip=skip,
-                       key=entry.get("key"))
+                       key=entry.get("key"), region=entry.get("region"))
 
 
 def _check_label(label: str, v: _Validator, path: Path_, *, observed_ok: bool = False) -> None:

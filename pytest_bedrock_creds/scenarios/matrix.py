@@ -30,15 +30,17 @@ class Result:
     status: str
     reason: str = ""
     observed: str = ""
+    #: set when the SDK's own claim of its credential source disagrees with the ledger's attribution
+    witness: str = ""
 
     def to_dict(self) -> dict[str, str]:
         return {"family": self.family, "scenario": self.scenario, "target": self.target, "status": self.status,
-                "reason": self.reason, "observed": self.observed}
+                "reason": self.reason, "observed": self.observed, "witness": self.witness}
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Result:
         return cls(**{k: str(data.get(k, "")) for k in ("family", "scenario", "target", "status", "reason",
-                                                         "observed")})
+                                                         "observed", "witness")})
 
 
 @dataclass
@@ -78,6 +80,10 @@ class Matrix:
                 counts[r.status] = counts.get(r.status, 0) + 1
         return counts
 
+    def witness_disagreements(self) -> list[Result]:
+        """Results where the SDK's own claim (botocore's User-Agent metrics) contradicts the ledger."""
+        return sorted((r for r in self.results.values() if r.witness), key=lambda r: (r.target, r.family, r.scenario))
+
     def divergences(self) -> list[Result]:
         return sorted((r for r in self.results.values() if r.status in ("documented", "unexpected")),
                       key=lambda r: (r.target, r.family, r.scenario))
@@ -110,7 +116,15 @@ class Matrix:
             lines.append("  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)).rstrip())
             if index == 0 or index == len(rows) - 2:
                 lines.append("  ".join("-" * w for w in widths))
+        lines += self._witness_lines()
         return "\n".join(lines)
+
+    def _witness_lines(self) -> list[str]:
+        disagreements = self.witness_disagreements()
+        if not disagreements:
+            return []
+        return [f"second witness: {len(disagreements)} request(s) where the SDK's own claim contradicts the ledger:",
+                *(f"  {r.target} {r.family}/{r.scenario}: {r.witness}" for r in disagreements)]
 
     def to_markdown(self) -> str:
         rows = self.rows()
@@ -122,6 +136,9 @@ class Matrix:
             out += ["", "| target | scenario | status | observed | reason |", "|---|---|---|---|---|"]
             out += [f"| {r.target} | {r.family}/{r.scenario} | {r.status} | {_cell(r.observed)} | {_cell(r.reason)} |"
                     for r in divergences]
+        witness = self._witness_lines()
+        if witness:
+            out += ["", witness[0], "", *(f"- {line.strip()}" for line in witness[1:])]
         return "\n".join(out) + "\n"
 
     def to_json(self) -> str:

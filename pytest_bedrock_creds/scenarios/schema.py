@@ -26,6 +26,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
+from pytest_bedrock_creds.chain.model import ERROR_KINDS as CHAIN_ERROR_KINDS
 from pytest_bedrock_creds.redact import redact
 from pytest_bedrock_creds.scenarios.operations import SCENARIO_OPERATIONS
 
@@ -33,6 +34,7 @@ __all__ = [
     "ERROR_KINDS",
     "FAKE_URL",
     "PLACEHOLDER",
+    "RUNNER_REGION",
     "SCHEMA",
     "TARGETS",
     "ContainerSpec",
@@ -45,21 +47,13 @@ __all__ = [
 #: Every target, in matrix column order.
 TARGETS = ("reference", "botocore", "aws-sdk-bedrock-runtime", "anthropic")
 
-#: What an ``expect.error`` substring is matched against: ``"<kind>: <message>"``.
-ERROR_KINDS = (
-    "no-credentials",
-    "expired-credentials",
-    "imds-error",
-    "unsupported-setting",
-    "partial-credentials",
-    "profile-not-found",
-    "config-file-error",
-    "container-error",
-    "invalid-config",
-    "unsupported-operation",
-    "rejected",
-    "other",
-)
+#: What an ``expect.error`` substring is matched against: ``"<kind>: <message>"``. The reference
+#: chain's kinds, plus what only a client or the fake produces.
+ERROR_KINDS = (*CHAIN_ERROR_KINDS, "unsupported-operation", "unsupported-setting", "rejected", "other")
+
+#: The region the runner sets (``AWS_REGION``, ``AWS_DEFAULT_REGION``) for scenarios that name none;
+#: their requests are then expected to be signed for it.
+RUNNER_REGION = "us-east-1"
 
 PLACEHOLDER = re.compile(r"\{(key|secret|session|bearer):([a-z][a-z-]*(?::[^}#\s]+)?)(?:#(\w+))?\}")
 #: The fakes' URLs, for settings that name an endpoint (``ec2_metadata_service_endpoint = {imds-url}``).
@@ -89,6 +83,9 @@ _OUTCOME_PROPS: dict[str, Any] = {
               "it ('rejected: <AWS error code>: ...')"},
     "signature_valid": {"type": "boolean", "description": "false: the request is signed with this source's key "
                         "but a wrong secret, so the fake rejects it (default: the signature must verify)"},
+    "region": {"type": "string", "pattern": r"^[a-z]{2}(-[a-z]+)+-\d+$",
+               "description": "the region the request was signed for (without it, a scenario that names no region "
+               "is expected in the runner's region, " + RUNNER_REGION + ")"},
 }
 _FAULT = {
     "type": "object",
@@ -166,6 +163,7 @@ SCENARIO: dict[str, Any] = {
                 "session_token": _STR,
                 "bearer_token": _STR,
                 "profile": _STR,
+                "region": {"type": "string", "description": "the region given to the client in code"},
                 "signature_version": {"type": "string", "enum": ["v4"]},
                 "auth_scheme_preference": _STR,
             },
@@ -220,13 +218,15 @@ class Expectation:
     reason: str | None = None
     skip: bool = False
     key: str | None = None
+    region: str | None = None
 
     def describe(self) -> str:
         if self.skip:
             return "skipped"
         if self.scheme is None:
             return f"error containing {self.error!r}"
-        text = f"{self.scheme} from {self.source}" + (", signature INVALID" if self.signature_valid is False else "")
+        text = f"{self.scheme} from {self.source}" + (f" in {self.region}" if self.region else "")
+        text += ", signature INVALID" if self.signature_valid is False else ""
         return text + (f", rejected with an error containing {self.error!r}" if self.error is not None else "")
 
 
@@ -258,13 +258,15 @@ class SettingsSpec:
     profile: str | None = None
     signature_version: str | None = None
     auth_scheme_preference: str | None = None
+    region: str | None = None
 
     def __repr__(self) -> str:
         return (
             f"SettingsSpec(keys={self.keys!r}, access_key_id={self.access_key_id!r}, "
             f"secret_access_key={redact(self.secret_access_key)}, session_token={redact(self.session_token)}, "
             f"bearer_token={redact(self.bearer_token)}, profile={self.profile!r}, "
-            f"signature_version={self.signature_version!r}, auth_scheme_preference={self.auth_scheme_preference!r})"
+            f"signature_version={self.signature_version!r}, auth_scheme_preference={self.auth_scheme_preference!r}, "
+            f"region={self.region!r})"
         )
 
 
@@ -290,6 +292,12 @@ class Scenario:
     file_keys: frozenset[str] = frozenset()
     #: whether the scenario sets the region anywhere (then the runner sets none)
     mentions_region: bool = False
+
+    @property
+    def default_region(self) -> str | None:
+        """The region the runner sets, and expects requests to be signed for: none when the
+        scenario names a region itself (then only ``expect.region`` is checked)."""
+        return None if self.mentions_region else RUNNER_REGION
 
     def texts(self) -> list[str]:
         """Every string the scenario gives: variable values, file values and raw text, settings."""

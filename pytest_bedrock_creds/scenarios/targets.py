@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import asyncio
 import importlib.util
-import os
 import sys
 from collections.abc import Callable
 from typing import Any
@@ -27,7 +26,7 @@ from pytest_bedrock_creds.scenarios.operations import ANTHROPIC_CALLS, BOTO3_CAL
 from pytest_bedrock_creds.scenarios.outcome import Observation, classify_error
 from pytest_bedrock_creds.scenarios.schema import TARGETS
 from pytest_bedrock_creds.scenarios.wire import send_as_reference
-from pytest_bedrock_creds.scenarios.world import RUNNER_REGION, Prepared, Runtime, arm_fakes
+from pytest_bedrock_creds.scenarios.world import Prepared, Runtime, arm_fakes
 from pytest_bedrock_creds.servers.bedrock import FakeBedrock
 
 __all__ = ["run_target", "target_unavailable"]
@@ -72,9 +71,9 @@ def _observe(fake: FakeBedrock, error: BaseException | str | None) -> Observatio
 
 def _reference(reference: Resolution, runtime: Runtime) -> Observation:
     if reference.error is not None:
-        return Observation.failure(f"{classify_error(reference.error)}: {reference.error}")
-    region = os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION") or RUNNER_REGION
-    problem = send_as_reference(reference, runtime.bedrock, region)
+        return Observation.failure(f"{reference.error_kind or classify_error(reference.error)}: {reference.error}")
+    assert reference.region is not None, "a resolution without an error has a region"
+    problem = send_as_reference(reference, runtime.bedrock, reference.region)
     return _observe(runtime.bedrock, None if problem is None else f"other: the reference could not send: {problem}")
 
 
@@ -96,7 +95,8 @@ def _botocore(prepared: Prepared, runtime: Runtime) -> Observation:
     if prepared.scenario.settings.auth_scheme_preference is not None:
         config["auth_scheme_preference"] = settings.auth_scheme_preference
     kwargs: dict[str, Any] = {"endpoint_url": runtime.bedrock.url, "verify": runtime.bedrock.ca_bundle,
-                              "config": Config(**config), **settings.as_kwargs(**BOTO3_CLIENT_ARGS)}
+                              "config": Config(**config),
+                              **settings.as_kwargs(region="region_name", **BOTO3_CLIENT_ARGS)}
     method, params = BOTO3_CALLS[prepared.scenario.operation]
     error: BaseException | None = None
     try:
@@ -118,7 +118,7 @@ def _smithy(prepared: Prepared, runtime: Runtime) -> Observation:
     settings = prepared.settings
     operation = prepared.scenario.operation
     config: dict[str, Any] = {"endpoint_uri": runtime.bedrock.http_url, "max_attempts": 1,
-                              **settings.as_kwargs(profile="profile", **BOTO3_CLIENT_ARGS)}
+                              **settings.as_kwargs(profile="profile", region="region", **BOTO3_CLIENT_ARGS)}
 
     async def call() -> str | None:
         resolved = await AsyncBedrockRuntimeConfig.resolve(**config)
@@ -154,7 +154,8 @@ def _anthropic(prepared: Prepared, runtime: Runtime) -> Observation:
     kwargs: dict[str, Any] = {
         "base_url": runtime.bedrock.url, "http_client": http, "max_retries": 0,
         **settings.as_kwargs(access_key_id="aws_access_key", secret_access_key="aws_secret_key",
-                             session_token="aws_session_token", profile="aws_profile", bearer_token="api_key"),
+                             session_token="aws_session_token", profile="aws_profile", bearer_token="api_key",
+                             region="aws_region"),
     }
     # AwsEnv clears AnthropicBedrock's process-wide boto3 session cache on entry and exit.
     error: BaseException | None = None

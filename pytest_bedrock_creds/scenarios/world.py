@@ -21,11 +21,7 @@ from pytest_bedrock_creds.servers.bedrock import FakeBedrock
 from pytest_bedrock_creds.servers.container import FakeContainerCredentials
 from pytest_bedrock_creds.servers.imds import FakeImds
 
-__all__ = ["RUNNER_REGION", "Prepared", "Runtime", "arm_fakes", "prepare", "runner_region"]
-
-#: The region the runner sets (``AWS_REGION``, ``AWS_DEFAULT_REGION``) for scenarios that name none.
-RUNNER_REGION = "us-east-1"
-
+__all__ = ["Prepared", "Runtime", "arm_fakes", "prepare"]
 
 @dataclass
 class Runtime:
@@ -46,11 +42,6 @@ class Prepared:
     settings: ServiceSettings
     signature_version: str | None
     secrets: set[str]
-
-
-def runner_region(scenario: Scenario) -> str | None:
-    """The region ``AwsEnv`` sets for ``scenario``: none when the scenario speaks of the region itself."""
-    return None if scenario.mentions_region else RUNNER_REGION
 
 
 class _Issuer:
@@ -142,7 +133,7 @@ def prepare(scenario: Scenario, env: AwsEnv, runtime: Runtime) -> Prepared:
     spec_settings = scenario.settings
     kwargs: dict[str, Any] = {}
     for name in ("access_key_id", "secret_access_key", "session_token", "bearer_token", "profile",
-                 "auth_scheme_preference"):
+                 "auth_scheme_preference", "region"):
         value = getattr(spec_settings, name)
         if value is not None:
             kwargs[name] = issuer.substitute(value)

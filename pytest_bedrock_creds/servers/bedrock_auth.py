@@ -9,6 +9,7 @@ with the error AWS would answer. :func:`explain` words a failed auth assertion.
 
 from __future__ import annotations
 
+import re
 from dataclasses import replace
 from datetime import datetime, timezone
 from typing import Literal
@@ -26,6 +27,7 @@ from pytest_bedrock_creds.servers.sigv4 import (
     check_date,
     compute_signature,
 )
+from pytest_bedrock_creds.servers.useragent import credential_claims
 
 __all__ = [
     "MSG_BAD_KEY",
@@ -57,6 +59,14 @@ MSG_BIDI_BEARER = (
 
 
 def authenticate(ledger: Ledger, request: HttpRequest, listener: str, found: ops.Route | None) -> AuthRecord:
+    """The request's auth, attributed through the ledger and judged as AWS would, with the
+    SDK's own claim of its credential source (botocore's User-Agent metrics) beside it."""
+    record = _authenticate(ledger, request, listener, found)
+    return replace(record, sdk_reported=credential_claims(request.header("User-Agent")),
+                   host_region=host_region(request.header("Host")))
+
+
+def _authenticate(ledger: Ledger, request: HttpRequest, listener: str, found: ops.Route | None) -> AuthRecord:
     header = request.header("Authorization")
     if header is None or not header.strip():
         return AuthRecord("none", error="AccessDeniedException", message=MSG_MISSING_AUTH)
@@ -186,6 +196,16 @@ def explain(ledger: Ledger, request: BedrockRequest, problems: list[str], others
         lines.append("  other requests:")
         lines += [f"    {r.operation}: {r.auth!r}" for r in others[-5:]]
     return redact_text("\n".join(lines), ledger.secrets())
+
+
+_HOST = re.compile(r"^bedrock-runtime(?:-fips)?\.([a-z]{2}(?:-[a-z]+)+-\d+)\.")
+
+
+def host_region(host: str | None) -> str | None:
+    """The region a Bedrock Runtime host name carries (``bedrock-runtime.eu-west-1.amazonaws.com``);
+    ``None`` for a loopback address or any host that names none."""
+    match = _HOST.match((host or "").lower())
+    return match.group(1) if match else None
 
 
 def _matching(issued: tuple[IssuedCredentials, ...], session_token: str | None) -> IssuedCredentials:

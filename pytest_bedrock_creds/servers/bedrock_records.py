@@ -11,6 +11,7 @@ from typing import Any, Literal
 
 from pytest_bedrock_creds.redact import redact
 from pytest_bedrock_creds.servers.base import header_value
+from pytest_bedrock_creds.servers.useragent import witness
 
 __all__ = ["AuthRecord", "BedrockRequest", "Scheme"]
 
@@ -29,6 +30,11 @@ class AuthRecord:
       (``None`` when the key is unknown, so no secret could be tried). For a short-term
       ``bedrock-api-key-`` bearer token, whether its presigned URL verified; else ``None``.
     * ``token_kind``: for bearer, ``"long-term"`` (``ABSK``), ``"short-term"`` or ``"unknown"``.
+    * ``region``: the region the SigV4 credential scope names (or a short-term API key was minted
+      for); ``host_region``: the region the Host header names (``None`` for the loopback fakes).
+    * ``sdk_reported``: the credential metric ids the SDK wrote into its User-Agent (botocore's
+      ``m/…``: ``g`` environment, ``n`` profile, ``0`` IMDS, ``3`` bearer env …); ``None`` when it
+      reports none. :attr:`witness` compares that claim with ``source``.
     * ``error``: the AWS error code this request earns (``InvalidSignatureException``...), or
       ``None`` when AWS would accept it. In ``verify="record"`` mode it is recorded but not returned.
     """
@@ -47,6 +53,14 @@ class AuthRecord:
     token: str | None = None
     token_kind: Literal["long-term", "short-term", "unknown"] | None = None
     canonical_request: str | None = None
+    sdk_reported: tuple[str, ...] | None = None
+    host_region: str | None = None
+
+    @property
+    def witness(self) -> bool | None:
+        """Whether the SDK's own claim (``sdk_reported``, botocore's User-Agent metrics) agrees with
+        the ledger's ``source``; ``None`` when there is nothing to compare."""
+        return witness(self.source, self.sdk_reported)
 
     @property
     def accepted(self) -> bool:
@@ -66,6 +80,8 @@ class AuthRecord:
             parts.append(f"token_kind={self.token_kind!r}")
             if self.access_key_id:
                 parts += [f"access_key_id={self.access_key_id!r}", f"signature_valid={self.signature_valid!r}"]
+        if self.sdk_reported:
+            parts.append(f"sdk_reported={','.join(self.sdk_reported)!r}")
         parts.append(f"error={self.error!r}")
         return f"AuthRecord({', '.join(parts)})"
 

@@ -501,7 +501,8 @@ class ScenarioItem(pytest.Function):
         with AwsEnv(ledger=ledger, region=scenario.default_region) as env:
             prepared = prepare(scenario, env, runtime)
             self.secrets |= prepared.secrets
-            reference = resolve(operation=scenario.operation, settings=prepared.settings)
+            reference = resolve(operation=scenario.operation, settings=prepared.settings,
+                                chain=prepared.reference_chain)
             observed = run_target(self.target, prepared, runtime, reference)
         expected = scenario.expectation_for(self.target)
         self.user_properties.append(("bedrock_observed", self._redact(observed.describe(key=False))))

@@ -152,3 +152,10 @@ def test_the_catalogue_is_large_and_every_divergence_has_a_reason() -> None:
 )
 def test_errors_are_classified(message: str, kind: str) -> None:
     assert classify_error(message) == kind
+
+
+def test_a_resolver_no_fake_serves_is_refused() -> None:
+    with pytest.raises(ScenarioFileError, match=r"settings.resolver: 'process' runs the profile's credential_process"):
+        load_text("scenarios:\n  - name: a\n    settings: {resolver: process}\n    expect: {error: x}\n")
+    (scenario,) = load_text("scenarios:\n  - name: a\n    settings: {resolver: imds}\n    expect: {error: x}\n")
+    assert scenario.settings.resolver == "imds"

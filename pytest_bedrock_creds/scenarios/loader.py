@@ -206,6 +206,9 @@ def _build(raw: dict[str, Any], family: str, source: str, v: _Validator, path: P
         credentials=container_raw.get("credentials", "issued"), token=container_raw.get("token", "inline"),
         faults=tuple(container_raw.get("faults") or ()))
     settings = SettingsSpec(**(raw.get("settings") or {}))
+    if settings.resolver == "process":
+        raise v.fail((*path, "settings", "resolver"), "'process' runs the profile's credential_process, which no "
+                     "fake serves yet; a hermetic scenario cannot use it")
     if settings.keys and (settings.access_key_id or settings.secret_access_key):
         raise v.fail((*path, "settings", "keys"), "give 'keys' or access_key_id/secret_access_key, not both")
     expect = _expectation(raw["expect"], v, (*path, "expect"), base=True)

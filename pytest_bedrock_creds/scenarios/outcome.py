@@ -36,7 +36,7 @@ _ERROR_PATTERNS: tuple[tuple[str, str], ...] = (
     ("no-region", r"NoRegionError|must specify a region|No AWS region|Missing Region|region.*(is required|not set)|"
                   r"no region"),
     ("no-credentials", r"no credentials|NoCredentialsError|Unable to locate credentials|IdentityChainError|"
-                       r"No credential providers|Could not resolve AWS credentials"),
+                       r"No credential providers|Could not resolve AWS credentials|SmithyIdentityError"),
 )
 
 

@@ -34,6 +34,7 @@ __all__ = [
     "ERROR_KINDS",
     "FAKE_URL",
     "PLACEHOLDER",
+    "RESOLVERS",
     "RUNNER_REGION",
     "SCHEMA",
     "TARGETS",
@@ -50,6 +51,9 @@ TARGETS = ("reference", "botocore", "aws-sdk-bedrock-runtime", "anthropic")
 #: What an ``expect.error`` substring is matched against: ``"<kind>: <message>"``. The reference
 #: chain's kinds, plus what only a client or the fake produces.
 ERROR_KINDS = (*CHAIN_ERROR_KINDS, "unsupported-operation", "unsupported-setting", "rejected", "other")
+
+#: The credentials resolvers a scenario may name in ``settings.resolver`` (``default``: the chain).
+RESOLVERS = ("default", "environment", "imds", "static", "container", "process")
 
 #: The region the runner sets (``AWS_REGION``, ``AWS_DEFAULT_REGION``) for scenarios that name none;
 #: their requests are then expected to be signed for it.
@@ -164,6 +168,10 @@ SCENARIO: dict[str, Any] = {
                 "bearer_token": _STR,
                 "profile": _STR,
                 "region": {"type": "string", "description": "the region given to the client in code"},
+                "resolver": {"type": "string", "enum": list(RESOLVERS),
+                             "description": "one specific credentials resolver instead of the default chain "
+                             "(aws-sdk-bedrock-runtime's aws_credentials_identity_resolver); other clients have "
+                             "no such setting"},
                 "signature_version": {"type": "string", "enum": ["v4"]},
                 "auth_scheme_preference": _STR,
             },
@@ -259,6 +267,7 @@ class SettingsSpec:
     signature_version: str | None = None
     auth_scheme_preference: str | None = None
     region: str | None = None
+    resolver: str | None = None
 
     def __repr__(self) -> str:
         return (
@@ -266,7 +275,7 @@ class SettingsSpec:
             f"secret_access_key={redact(self.secret_access_key)}, session_token={redact(self.session_token)}, "
             f"bearer_token={redact(self.bearer_token)}, profile={self.profile!r}, "
             f"signature_version={self.signature_version!r}, auth_scheme_preference={self.auth_scheme_preference!r}, "
-            f"region={self.region!r})"
+            f"region={self.region!r}, resolver={self.resolver!r})"
         )
 
 

@@ -88,6 +88,8 @@ def _botocore(prepared: Prepared, runtime: Runtime) -> Observation:
     settings = prepared.settings
     if settings.bearer_token is not None:
         return Observation.failure("unsupported-setting: botocore has no bearer token client setting")
+    if (refused := _no_resolver_setting("botocore", prepared)) is not None:
+        return refused
     # One attempt and short timeouts in code; the loader refuses scenarios that set retries themselves.
     config: dict[str, Any] = {"retries": {"total_max_attempts": 1}, "connect_timeout": 5, "read_timeout": 10}
     if prepared.signature_version:
@@ -119,8 +121,11 @@ def _smithy(prepared: Prepared, runtime: Runtime) -> Observation:
     operation = prepared.scenario.operation
     config: dict[str, Any] = {"endpoint_uri": runtime.bedrock.http_url, "max_attempts": 1,
                               **settings.as_kwargs(profile="profile", region="region", **BOTO3_CLIENT_ARGS)}
+    resolver = prepared.scenario.settings.resolver
 
     async def call() -> str | None:
+        if resolver not in (None, "default"):  # built inside the loop: the HTTP resolvers open aiohttp sessions
+            config["aws_credentials_identity_resolver"] = _smithy_resolver(resolver, prepared, runtime)
         resolved = await AsyncBedrockRuntimeConfig.resolve(**config)
         async with AsyncBedrockRuntimeClient(config=resolved) as client:  # closes its aiohttp session
             request = smithy_call(client, operation)
@@ -138,11 +143,47 @@ def _smithy(prepared: Prepared, runtime: Runtime) -> Observation:
     return _observe(runtime.bedrock, error)
 
 
+def _smithy_resolver(name: str, prepared: Prepared, runtime: Runtime) -> Any:
+    """The experimental client's own resolver for ``settings.resolver`` (the seed's classes)."""
+    if name == "environment":
+        from smithy_aws_core.identity import EnvironmentCredentialsResolver  # type: ignore[import-not-found, import-untyped, unused-ignore]
+
+        return EnvironmentCredentialsResolver()  # type: ignore[no-untyped-call, unused-ignore]
+    if name == "static":
+        from smithy_aws_core.identity import StaticCredentialsResolver  # type: ignore[import-not-found, import-untyped, unused-ignore]
+        from smithy_aws_core.identity.components import AWSCredentialsIdentity  # type: ignore[import-not-found, import-untyped, unused-ignore]
+
+        s = prepared.settings
+        identity = None if not (s.access_key_id and s.secret_access_key) else AWSCredentialsIdentity(
+            access_key_id=s.access_key_id, secret_access_key=s.secret_access_key, session_token=s.session_token)
+        return StaticCredentialsResolver(identity=identity)
+    if name == "imds":  # it reads no environment variable: the endpoint is given in code, the fake's
+        from aws_credentials_imds import IMDSConfig, IMDSCredentialsResolver  # type: ignore[import-not-found, import-untyped, unused-ignore]
+        from smithy_core import URI  # type: ignore[import-not-found, import-untyped, unused-ignore]
+
+        return IMDSCredentialsResolver(config=IMDSConfig(endpoint_uri=URI(
+            scheme="http", host=runtime.imds.host, port=runtime.imds.port)))
+    from aws_credentials_http import ContainerCredentialsResolver  # type: ignore[import-not-found, import-untyped, unused-ignore]
+
+    assert name == "container", name
+    return ContainerCredentialsResolver()
+
+
+def _no_resolver_setting(client: str, prepared: Prepared) -> Observation | None:
+    resolver = prepared.scenario.settings.resolver
+    if resolver in (None, "default"):
+        return None
+    return Observation.failure(f"unsupported-setting: {client} has no setting for one specific credentials "
+                               f"resolver ({resolver}); it always runs its default chain")
+
+
 def _anthropic(prepared: Prepared, runtime: Runtime) -> Observation:
     from anthropic import AnthropicBedrock
 
     settings = prepared.settings
     operation = prepared.scenario.operation
+    if (refused := _no_resolver_setting("AnthropicBedrock", prepared)) is not None:
+        return refused
     if operation not in ANTHROPIC_CALLS:
         return Observation.failure(f"unsupported-operation: AnthropicBedrock has only messages.create "
                                    f"(InvokeModel, InvokeModelWithResponseStream); it has no {operation}")

@@ -13,6 +13,14 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
+from pytest_bedrock_creds.chain import (
+    DEFAULT_CHAIN,
+    ContainerCredentialsResolver,
+    EnvironmentCredentialsResolver,
+    IMDSCredentialsResolver,
+    Resolver,
+    StaticCredentialsResolver,
+)
 from pytest_bedrock_creds.chain.model import ServiceSettings
 from pytest_bedrock_creds.env import AwsEnv
 from pytest_bedrock_creds.ledger import IssuedCredentials, Ledger
@@ -42,6 +50,22 @@ class Prepared:
     settings: ServiceSettings
     signature_version: str | None
     secrets: set[str]
+
+    @property
+    def reference_chain(self) -> tuple[Resolver, ...]:
+        """The reference chain for the scenario: the whole chain, or the one resolver it names
+        (``settings.resolver``: a specific resolver ignores every other source, bearer token included)."""
+        return REFERENCE_RESOLVERS[self.scenario.settings.resolver or "default"]
+
+
+#: ``settings.resolver`` -> the reference chain it stands for.
+REFERENCE_RESOLVERS: dict[str, tuple[Resolver, ...]] = {
+    "default": DEFAULT_CHAIN,
+    "environment": (EnvironmentCredentialsResolver(),),
+    "imds": (IMDSCredentialsResolver(),),
+    "static": (StaticCredentialsResolver(),),
+    "container": (ContainerCredentialsResolver(),),
+}
 
 
 class _Issuer:

@@ -15,13 +15,15 @@ import os
 import shutil
 import sys
 import tempfile
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from types import TracebackType
 from typing import Any, Protocol
 
-from pytest_bedrock_creds.ledger import IssuedCredentials, Ledger
+from pytest_bedrock_creds.ledger import IssuedCredentials, IssuedToken, Ledger
 from pytest_bedrock_creds.redact import redact
+from pytest_bedrock_creds.sso_cache import redirect_botocore
+from pytest_bedrock_creds.web_identity import write_token_file
 
 __all__ = ["ISOLATED_VARIABLES", "AwsEnv", "EnvSeam"]
 
@@ -78,6 +80,7 @@ class AwsEnv:
         self._saved_boto3_session: Any = None
         self._home: Path | None = None
         self._scope: int | None = None
+        self._restore_sso_cache: Callable[[], None] | None = None
 
     # -- lifecycle -------------------------------------------------------------------
     def __enter__(self) -> AwsEnv:
@@ -113,6 +116,7 @@ class AwsEnv:
                 os.environ["AWS_DEFAULT_REGION"] = self.region
             self._saved_boto3_session = _swap_boto3_default_session(None)
             _clear_sdk_session_caches()
+            self._restore_sso_cache = redirect_botocore(self._home)  # see sso_cache: botocore fixes it at import
         except BaseException:
             self.stop()
             raise
@@ -122,6 +126,9 @@ class AwsEnv:
             return
         saved, self._saved = self._saved, None
         _restore_environ(saved)
+        if self._restore_sso_cache is not None:
+            self._restore_sso_cache()
+            self._restore_sso_cache = None
         _swap_boto3_default_session(self._saved_boto3_session)
         self._saved_boto3_session = None
         _clear_sdk_session_caches()
@@ -207,6 +214,23 @@ class AwsEnv:
         elif token.strip():
             self.ledger.record_token("bearer:env", token)
         self.set(AWS_BEARER_TOKEN_BEDROCK=token)
+        return token
+
+    def web_identity(self, role_arn: str, *, session_name: str | None = None, expired: bool = False) -> IssuedToken:
+        """The EKS IRSA form: write a web identity token the ledger issued (for ``role_arn``'s
+        role) into the temporary home and set ``AWS_WEB_IDENTITY_TOKEN_FILE``, ``AWS_ROLE_ARN``
+        and, when given, ``AWS_ROLE_SESSION_NAME``. With ``aws_env.attach(fake_sts)`` the SDK
+        trades it for credentials attributed to ``web-identity:<role>``.
+
+        ``expired=True`` writes a token whose ``exp`` has passed (STS: ``ExpiredTokenException``).
+        """
+        self._require_active()
+        path, token = write_token_file(self.ledger, self.home / "web-identity", role_arn, expired=expired)
+        self.set(AWS_WEB_IDENTITY_TOKEN_FILE=str(path), AWS_ROLE_ARN=role_arn)
+        if session_name is not None:
+            self.set(AWS_ROLE_SESSION_NAME=session_name)
+        else:
+            self.unset("AWS_ROLE_SESSION_NAME")
         return token
 
     def profile(self, name: str) -> None:

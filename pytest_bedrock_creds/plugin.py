@@ -37,6 +37,8 @@ from pytest_bedrock_creds.scenarios import (
 from pytest_bedrock_creds.servers.bedrock import FakeBedrock, VerifyMode
 from pytest_bedrock_creds.servers.container import FakeContainerCredentials
 from pytest_bedrock_creds.servers.imds import FakeImds
+from pytest_bedrock_creds.servers.sso import FakeSsoPortal
+from pytest_bedrock_creds.servers.sts import FakeSts
 
 GROUP = "bedrock-creds"
 _ISOLATE = "bedrock_isolate_env"
@@ -247,7 +249,7 @@ def aws_files(aws_env: AwsEnv) -> AwsFiles:
     return AwsFiles(aws_env)
 
 
-_F = TypeVar("_F", FakeBedrock, FakeImds, FakeContainerCredentials)
+_F = TypeVar("_F", FakeBedrock, FakeImds, FakeContainerCredentials, FakeSts, FakeSsoPortal)
 
 
 def _attached_view(server: _F, aws_env: AwsEnv) -> Iterator[_F]:
@@ -352,6 +354,39 @@ def fake_container_credentials(
     Call ``.issue()`` to give it credentials."""
     bedrock_container_server.reset()
     yield from _attached_view(bedrock_container_server, aws_env)
+
+
+# -- fake STS and IAM Identity Center portal (the rest of the chain) ---------------------------
+
+
+@pytest.fixture(scope="session")
+def bedrock_sts_server(bedrock_ledger: Ledger) -> Iterator[FakeSts]:
+    """The session's FakeSts (one per xdist worker). Tests use ``fake_sts``."""
+    with FakeSts(ledger=bedrock_ledger) as server:
+        yield server
+
+
+@pytest.fixture
+def fake_sts(bedrock_sts_server: FakeSts, aws_env: AwsEnv) -> Iterator[FakeSts]:
+    """A fake STS, reset for this test, that ``aws_env`` points the SDKs at (``AWS_ENDPOINT_URL_STS``):
+    assume-role profiles and web identity get ledger-issued credentials with their lineage."""
+    bedrock_sts_server.reset()
+    yield from _attached_view(bedrock_sts_server, aws_env)
+
+
+@pytest.fixture(scope="session")
+def bedrock_sso_server(bedrock_ledger: Ledger) -> Iterator[FakeSsoPortal]:
+    """The session's FakeSsoPortal (one per xdist worker). Tests use ``fake_sso_portal``."""
+    with FakeSsoPortal(ledger=bedrock_ledger) as server:
+        yield server
+
+
+@pytest.fixture
+def fake_sso_portal(bedrock_sso_server: FakeSsoPortal, aws_env: AwsEnv) -> Iterator[FakeSsoPortal]:
+    """A fake IAM Identity Center portal, reset for this test, that ``aws_env`` points the SDKs at
+    (``AWS_ENDPOINT_URL_SSO``); pair it with ``aws_files.sso_profile(...)``."""
+    bedrock_sso_server.reset()
+    yield from _attached_view(bedrock_sso_server, aws_env)
 
 
 # -- scenarios: YAML precedence scenarios, run against every target; the conformance matrix ---------------

@@ -101,7 +101,8 @@ def _runtime(ledger: Ledger, bedrock: FakeBedrock, imds: FakeImds, container: Fa
 
 def _resolution(**identity: str | None) -> Resolution:
     return Resolution("Converse", "sigv4", "shared-credentials-file:default", "default",
-                      (TraceStep("SharedCredentialsFileResolver", "used", "test"),), **identity)  # type: ignore[arg-type]
+                      (TraceStep("SharedCredentialsFileResolver", "used", "test"),), region="us-east-1",
+                      **identity)  # type: ignore[arg-type]
 
 
 @pytest.fixture
@@ -168,7 +169,8 @@ def test_a_scenario_whose_request_the_fake_rejected_fails(pytester: pytest.Pytes
     pytester.makefile(".yaml", bedrock_creds_stale=STALE_SECURITY_TOKEN)
     result = pytester.runpytest_subprocess("--bedrock-targets=botocore", "-p", "no:cacheprovider")
     result.assert_outcomes(failed=1)
-    result.stdout.fnmatch_lines(["*observed: sigv4 from env (key 'ASIA*'), rejected: UnrecognizedClientException*"])
+    result.stdout.fnmatch_lines(["*observed: sigv4 from env (key 'ASIA*') in us-east-1, rejected: "
+                                 "UnrecognizedClientException*"])
     assert "stale-token-from-yesterday" not in result.stdout.str()
 
 

@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING, Any, Literal
 from pytest_bedrock_creds.ledger import Ledger
 from pytest_bedrock_creds.servers import bedrock_ops as ops
 from pytest_bedrock_creds.servers.base import HttpRequest, HttpResponse, LoopbackServer, ServerError
-from pytest_bedrock_creds.servers.bedrock_auth import auth_status, authenticate, explain
+from pytest_bedrock_creds.servers.bedrock_auth import UNSET, auth_problems, auth_status, authenticate, explain
 from pytest_bedrock_creds.servers.bedrock_records import AuthRecord, BedrockRequest, Scheme
 from pytest_bedrock_creds.servers.bedrock_replies import (
     Failure,
@@ -46,7 +46,7 @@ StreamException = ops.StreamException
 log = logging.getLogger("pytest_bedrock_creds.servers.bedrock")
 
 VerifyMode = Literal["strict", "record"]
-_UNSET: Any = object()
+_UNSET: Any = UNSET
 
 
 class _Listener(LoopbackServer):
@@ -268,12 +268,16 @@ class FakeBedrock:
         *,
         scheme: Scheme | None = None,
         source: str | None = _UNSET,
+        via: str | tuple[str, ...] = _UNSET,
         signature_valid: bool | None = _UNSET,
         operation: str | None = None,
         every: bool = False,
     ) -> BedrockRequest:
         """Assert how the last request (of ``operation``, when given) authenticated.
 
+        ``via``: the rest of the lineage after ``source``, i.e. who signed the call that issued
+        the credentials, hop by hop (``"shared-credentials-file:base"`` for one hop, a tuple for
+        more, ``()`` for credentials no fake issued on anyone's behalf).
         ``every=True`` checks every matching request instead. Returns the last one checked.
         """
         candidates = [r for r in self.requests if operation is None or r.operation == operation]
@@ -282,13 +286,8 @@ class FakeBedrock:
             raise AssertionError(f"FakeBedrock received no {operation or 'request'} request (requests seen: {seen})")
         checked = candidates if every else candidates[-1:]
         for request in checked:
-            problems = []
-            if scheme is not None and request.auth.scheme != scheme:
-                problems.append(f"scheme is {request.auth.scheme!r}, expected {scheme!r}")
-            if source is not _UNSET and request.auth.source != source:
-                problems.append(f"source is {request.auth.source!r}, expected {source!r}")
-            if signature_valid is not _UNSET and request.auth.signature_valid != signature_valid:
-                problems.append(f"signature_valid is {request.auth.signature_valid!r}, expected {signature_valid!r}")
+            problems = auth_problems(request.auth, scheme=scheme, source=source, via=via,
+                                     signature_valid=signature_valid)
             if problems:
                 raise AssertionError(
                     explain(self.ledger, request, problems, [r for r in self.requests if r is not request])

@@ -26,6 +26,9 @@ class AuthRecord:
     * ``scheme``: ``"sigv4"``, ``"bearer"``, ``"none"`` (no Authorization header) or ``"unknown"``.
     * ``source``: the ledger source of the access key or token (``"env"``, ``"imds:app-role"``,
       ``"bearer:env"``...), ``None`` when the ledger does not know it.
+    * ``lineage``: ``source`` and then the source of each credential that signed the call which
+      issued the one before, e.g. ``("assume-role:bedrock-invoker", "shared-credentials-file:base")``;
+      ``()`` when the source is unknown.
     * ``signature_valid``: for SigV4, whether the signature matched the ledger's secret
       (``None`` when the key is unknown, so no secret could be tried). For a short-term
       ``bedrock-api-key-`` bearer token, whether its presigned URL verified; else ``None``.
@@ -55,6 +58,7 @@ class AuthRecord:
     canonical_request: str | None = None
     sdk_reported: tuple[str, ...] | None = None
     host_region: str | None = None
+    lineage: tuple[str, ...] = ()
 
     @property
     def witness(self) -> bool | None:
@@ -66,8 +70,15 @@ class AuthRecord:
     def accepted(self) -> bool:
         return self.error is None
 
+    @property
+    def via(self) -> tuple[str, ...]:
+        """The lineage after the source: who signed the call that issued these credentials."""
+        return self.lineage[1:]
+
     def __repr__(self) -> str:
         parts = [f"scheme={self.scheme!r}", f"source={self.source!r}"]
+        if len(self.lineage) > 1:
+            parts.append(f"via={self.via!r}")
         if self.scheme == "sigv4":
             parts += [
                 f"access_key_id={self.access_key_id!r}",

@@ -147,6 +147,13 @@ def test_the_catalogue_is_large_and_every_divergence_has_a_reason() -> None:
         ("container credentials endpoint http://127.0.0.1:1/x answered HTTP 500", "container-error"),
         ("RuntimeError: Credentials were refreshed, but the refreshed credentials are still expired.",
          "expired-credentials"),
+        ("NoAuthTokenError: Unable to locate authorization token", "no-credentials"),
+        ("InvalidIMDSEndpointError: Invalid endpoint EC2 Instance Metadata endpoint: not a uri", "invalid-config"),
+        ("InvalidRegionError: Provided region_name 'eu west 1' doesn't match a supported format.", "invalid-config"),
+        ("ConfigValidationError: Invalid value for 'region': 'eu west 1'. Must be a valid AWS region identifier.",
+         "invalid-config"),
+        ("ValueError: Unsupported host 'None'. Can only retrieve metadata from a loopback address", "container-error"),
+        ("IdentityChainError: ... EcsContainer: Auth token value is not a legal header value..", "container-error"),
         ("something else entirely", "other"),
     ],
 )

@@ -132,7 +132,8 @@ def test_the_catalogue_is_large_and_every_divergence_has_a_reason() -> None:
     families = {s.family for s in scenarios}
     assert {"order", "bearer", "environment", "profiles", "files", "container", "imds", "expiry"} <= families
     assert {"profile-file", "locations", "imds-settings", "env-variables", "legacy", "auth-preference",
-            "container-settings", "region"} <= families
+            "container-settings", "region", "rust-default-chain", "rust-profile-provider", "rust-imds-config",
+            "rust-ecs"} <= families
     for scenario in scenarios:
         for target, expectation in scenario.expect_by_target.items():
             assert expectation.reason and expectation.reason.strip(), (scenario.name, target)

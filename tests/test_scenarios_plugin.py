@@ -126,8 +126,8 @@ scenarios:
     result.stdout.fnmatch_lines([
         "scenario 'thinks-env-wins' (bedrock_creds_wrong.yaml:2, family wrong) on target reference",
         "  doc:      a wrong belief about precedence",
-        "  expected: sigv4 from env",
-        "  observed: sigv4 from static (key 'AKIALITERALLITERAL01')",
+        "  expected: sigv4 from env in us-east-1",
+        "  observed: sigv4 from static (key 'AKIALITERALLITERAL01') in us-east-1",
         "reference chain trace:",
         "*StaticCredentialsResolver: used*",
         "*EnvironmentCredentialsResolver: not reached*",

@@ -204,7 +204,7 @@ def _build(raw: dict[str, Any], family: str, source: str, v: _Validator, path: P
     container_raw = raw.get("container")
     container = None if container_raw is None else ContainerSpec(
         credentials=container_raw.get("credentials", "issued"), token=container_raw.get("token", "inline"),
-        faults=tuple(container_raw.get("faults") or ()))
+        host=container_raw.get("host", "127.0.0.1"), faults=tuple(container_raw.get("faults") or ()))
     settings = SettingsSpec(**(raw.get("settings") or {}))
     if settings.resolver == "process":
         raise v.fail((*path, "settings", "resolver"), "'process' runs the profile's credential_process, which no "

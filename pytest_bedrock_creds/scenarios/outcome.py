@@ -29,14 +29,17 @@ _ERROR_PATTERNS: tuple[tuple[str, str], ...] = (
     ("partial-credentials", r"partial ?credential|without secret_access_key|without access_key_id|"
                             r"but no aws_secret_access_key|AWS_SECRET_ACCESS_KEY missing"),
     ("profile-not-found", r"ProfileNotFound|profile .* (could not be found|is not in)|profile .*not found"),
-    ("container-error", r"container credentials|container metadata|CredentialRetrievalError"),
+    ("container-error", r"container credentials|container metadata|CredentialRetrievalError|"
+                        r"Unsupported host '|Auth token value is not a legal header value"),
     ("config-file-error", r"ConfigParseError|Unable to parse config|, line \d+:"),
-    ("invalid-config", r"InvalidConfig|IMDSConfigurationError|InvalidIMDSEndpointMode|not a valid IMDS endpoint mode"),
+    ("invalid-config", r"InvalidConfig|IMDSConfigurationError|InvalidIMDSEndpoint|not a valid IMDS endpoint mode|"
+                       r"InvalidRegionError|Must be a valid AWS region identifier"),
     ("imds-error", r"MetadataRetrievalError"),
     ("no-region", r"NoRegionError|must specify a region|No AWS region|Missing Region|region.*(is required|not set)|"
                   r"no region"),
-    ("no-credentials", r"no credentials|NoCredentialsError|Unable to locate credentials|IdentityChainError|"
-                       r"No credential providers|Could not resolve AWS credentials|SmithyIdentityError"),
+    ("no-credentials", r"no credentials|NoCredentialsError|NoAuthTokenError|Unable to locate credentials|"
+                       r"IdentityChainError|No credential providers|Could not resolve AWS credentials|"
+                       r"SmithyIdentityError"),
 )
 
 

@@ -15,7 +15,8 @@ Placeholders ``{key:<source>}``, ``{secret:<source>}``, ``{session:<source>}`` a
 ``{bearer:<source>}`` stand for credentials the ledger issues to ``<source>`` when the scenario
 runs (``<source>`` is a ledger label such as ``env`` or ``shared-credentials-file:dev``; add
 ``#tag`` for a second pair given to the same source: it is then attributed as
-``<source>#tag``). ``{imds-url}`` and ``{container-url}`` stand for the fakes' URLs.
+``<source>#tag``). ``{imds-url}`` and ``{container-url}`` stand for the fakes' URLs (the IMDS
+base URL; the container endpoint's full credentials URI).
 ``SCHEMA`` is the single definition: the loader validates with it and ``schema.json`` is
 ``json.dumps(SCHEMA)``.
 """
@@ -151,7 +152,13 @@ SCENARIO: dict[str, Any] = {
             "description": "the fake ECS container-credentials endpoint via AWS_CONTAINER_CREDENTIALS_FULL_URI",
             "properties": {
                 "credentials": {"type": "string", "enum": ["issued", "expired", "none"]},
-                "token": {"type": "string", "enum": ["inline", "file", "none", "wrong"]},
+                "token": {"type": "string", "enum": ["inline", "file", "none", "wrong", "inline-newline",
+                                                     "file-newline"],
+                          "description": "AWS_CONTAINER_AUTHORIZATION_TOKEN (inline) or ..._TOKEN_FILE (file); "
+                          "-newline: the right token followed by a line break"},
+                "host": {"type": "string", "enum": ["127.0.0.1", "localhost"],
+                         "description": "the host AWS_CONTAINER_CREDENTIALS_FULL_URI names (the fake listens on "
+                         "127.0.0.1)"},
                 "faults": {"type": "array", "items": _FAULT},
             },
             "additionalProperties": False,
@@ -253,6 +260,7 @@ class ImdsSpec:
 class ContainerSpec:
     credentials: str = "issued"
     token: str = "inline"
+    host: str = "127.0.0.1"
     faults: tuple[dict[str, Any], ...] = ()
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from pytest_bedrock_creds import AwsEnv, AwsFiles
+from pytest_bedrock_creds import AwsEnv, AwsFiles, FakeSts
 from pytest_bedrock_creds.chain import (
     BEARER_UNSUPPORTED_OPERATIONS,
     ChainError,
@@ -32,7 +32,12 @@ def test_trace_names_every_source_in_documented_order(aws_env: AwsEnv, aws_files
         "BearerTokenResolver",
         "StaticCredentialsResolver",
         "EnvironmentCredentialsResolver",
+        "AssumeRoleResolver",
+        "WebIdentityResolver",
+        "SsoResolver",
         "SharedCredentialsFileResolver",
+        "LoginResolver",
+        "CredentialProcessResolver",
         "ConfigFileResolver",
         "BotocoreLegacySourcesResolver",
         "ContainerCredentialsResolver",
@@ -42,10 +47,7 @@ def test_trace_names_every_source_in_documented_order(aws_env: AwsEnv, aws_files
         "used",
         "used",
         "used",
-        "skipped",
-        "skipped",
-        "skipped",
-        "skipped",
+        *["skipped"] * 9,
         "used",
         "not reached",
         "not reached",
@@ -63,14 +65,7 @@ def test_partial_environment_keys_explain_themselves(aws_env: AwsEnv) -> None:
     assert result.scheme is None
     assert result.error == "AWS_ACCESS_KEY_ID set but AWS_SECRET_ACCESS_KEY missing"
     assert result.error_kind == "partial-credentials"
-    assert [s.outcome for s in result.trace][5:] == [
-        "error",
-        "not reached",
-        "not reached",
-        "not reached",
-        "not reached",
-        "not reached",
-    ]
+    assert [s.outcome for s in result.trace][5:] == ["error", *["not reached"] * 10]
 
 
 @pytest.mark.parametrize("operation", sorted(BEARER_UNSUPPORTED_OPERATIONS))
@@ -158,13 +153,33 @@ def test_undecodable_file(tmp_path: object) -> None:
         read_credentials_file(path)
 
 
-def test_unmodelled_profile_providers_are_named_not_guessed(aws_env: AwsEnv, aws_files: AwsFiles) -> None:
+def test_real_sts_is_refused_not_contacted(aws_env: AwsEnv, aws_files: AwsFiles) -> None:
     aws_files.config("default", role_arn="arn:aws:iam::123456789012:role/r", source_profile="base")
     aws_files.credentials("base")
     result = resolve()
-    assert result.error is not None
-    assert "sets role_arn" in result.error
-    assert "does not model" in result.error
+    assert (result.error_kind, result.lineage) == ("sts-error", ())
+    assert "refusing to contact https://sts.us-east-1.amazonaws.com/" in (result.error or "")
+    assert step(result, "AssumeRoleResolver").outcome == "error"
+
+
+def test_an_assumed_role_names_its_lineage_in_the_trace(
+    aws_env: AwsEnv, aws_files: AwsFiles, fake_sts: FakeSts
+) -> None:
+    base = aws_files.credentials("base")
+    aws_files.config("invoker", role_arn=fake_sts.role_arn("bedrock-invoker"), source_profile="base")
+    aws_env.profile("invoker")
+    result = resolve()
+    assert result.lineage == ("assume-role:bedrock-invoker", "shared-credentials-file:base")
+    assert result.via == ("shared-credentials-file:base",)
+    fake_sts.assert_auth(source="shared-credentials-file:base", via=(), signature_valid=True)
+    (issued,) = fake_sts.issued
+    assert result.access_key_id == issued.access_key_id
+    reason = step(result, "AssumeRoleResolver").reason
+    assert "signed with shared-credentials-file:base" in reason and fake_sts.url in reason
+    assert "via shared-credentials-file:base" in result.explain().splitlines()[0]
+    shown = repr(result) + result.explain()
+    for secret in (base.secret_access_key, issued.secret_access_key, issued.session_token):
+        assert secret and secret not in shown
 
 
 def test_real_metadata_addresses_are_refused(aws_env: AwsEnv) -> None:

@@ -5,8 +5,10 @@ redacted in its repr), the region and where it came from, and a trace of every s
 reason it was used or skipped::
 
     profile selection -> region -> IMDS settings -> bearer token -> service settings
-    -> environment -> shared credentials file -> config file -> (botocore's legacy files:
-    named, not used) -> container endpoint -> EC2 instance metadata (IMDS)
+    -> environment -> assume-role -> web identity -> IAM Identity Center (SSO)
+    -> shared credentials file -> login -> credential_process -> config file
+    -> (botocore's legacy files: named, not used) -> container endpoint
+    -> EC2 instance metadata (IMDS)
 
 This is the oracle real clients are compared to. What it models, in order of authority:
 
@@ -62,10 +64,25 @@ standard has a ``*_departure`` test, to become a documented divergence):
   chain is built, even if an earlier source would answer; token 403/404/405 or a read timeout
   fall back to IMDSv1, 400 gives none, other failures are retried then fall back; IMDSv1
   disabled is an error; a role list of several lines names no role.
-* **Never the real metadata services**: the HTTP client refuses link-local, ``fd00:ec2::/32``
-  and ``*.amazonaws.com`` before opening a socket.
+* **The rest of the chain** in botocore's order (the guide lists these providers but "does
+  not standardize one chain order"): after the environment, a profile's ``role_arn``
+  (:mod:`.assume_role`), web identity (:mod:`.web_identity`), IAM Identity Center
+  (:mod:`.sso`); after the credentials file's keys, ``login_session`` (:mod:`.login`) and
+  ``credential_process`` (:mod:`.process`); then the config file's keys. A ``source_profile``
+  runs the same profile sources (:mod:`.profile_chain`). Each really calls what it names:
+  STS at ``AWS_ENDPOINT_URL_STS`` (signed with the source's keys by botocore's signer), the
+  portal at ``AWS_ENDPOINT_URL_SSO`` (:mod:`.endpoints`), the command; so the reference signs
+  with what they return, and its ``Resolution.via`` holds the lineage
+  (``("assume-role:invoker", "shared-credentials-file:base")``). Settings as the guide names
+  them; walking ``source_profile`` as the shared assume-role cases pin it (keys end the walk, a
+  loop is an error, a profile may name itself when it holds keys); the login cache as the
+  shared login cases pin it; the rest as botocore (environment variables for web identity win
+  key by key; five attempts per call). Each module's docstring lists its decisions.
+* **Never the real metadata services or AWS**: the HTTP client refuses link-local,
+  ``fd00:ec2::/32`` and ``*.amazonaws.com`` before opening a socket.
 """
 
+from pytest_bedrock_creds.chain.assume_role import AssumeRoleResolver
 from pytest_bedrock_creds.chain.base import Resolver
 from pytest_bedrock_creds.chain.bearer import BEARER_UNSUPPORTED_OPERATIONS, BearerTokenResolver, bearer_supported
 from pytest_bedrock_creds.chain.container import ContainerCredentialsResolver
@@ -73,6 +90,7 @@ from pytest_bedrock_creds.chain.environment import EnvironmentCredentialsResolve
 from pytest_bedrock_creds.chain.files import ConfigFileResolver, SharedCredentialsFileResolver
 from pytest_bedrock_creds.chain.imds import IMDSCredentialsResolver
 from pytest_bedrock_creds.chain.legacy import BotocoreLegacySourcesResolver
+from pytest_bedrock_creds.chain.login import LoginResolver
 from pytest_bedrock_creds.chain.model import (
     ERROR_KINDS,
     ChainError,
@@ -81,29 +99,39 @@ from pytest_bedrock_creds.chain.model import (
     ServiceSettings,
     TraceStep,
 )
+from pytest_bedrock_creds.chain.process import CredentialProcessResolver
+from pytest_bedrock_creds.chain.profile_chain import PROFILE_CHAIN
 from pytest_bedrock_creds.chain.profile_file import ProfileFile, parse_profile_text
 from pytest_bedrock_creds.chain.resolve import DEFAULT_CHAIN, resolve
+from pytest_bedrock_creds.chain.sso import SsoResolver
 from pytest_bedrock_creds.chain.static import StaticCredentialsResolver
+from pytest_bedrock_creds.chain.web_identity import WebIdentityResolver
 
 __all__ = [
     "BEARER_UNSUPPORTED_OPERATIONS",
     "DEFAULT_CHAIN",
     "ERROR_KINDS",
+    "PROFILE_CHAIN",
+    "AssumeRoleResolver",
     "BearerTokenResolver",
     "BotocoreLegacySourcesResolver",
     "ChainError",
     "ConfigFileError",
     "ConfigFileResolver",
     "ContainerCredentialsResolver",
+    "CredentialProcessResolver",
     "EnvironmentCredentialsResolver",
     "IMDSCredentialsResolver",
+    "LoginResolver",
     "ProfileFile",
     "Resolution",
     "Resolver",
     "ServiceSettings",
     "SharedCredentialsFileResolver",
+    "SsoResolver",
     "StaticCredentialsResolver",
     "TraceStep",
+    "WebIdentityResolver",
     "bearer_supported",
     "parse_profile_text",
     "resolve",

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from pytest_bedrock_creds.chain.locations import Platform, file_locations
+from pytest_bedrock_creds.chain.locations import Platform, expand_path, file_locations
 from pytest_bedrock_creds.chain.model import ChainError, ServiceSettings, TraceStep
 from pytest_bedrock_creds.chain.profile_file import ProfileFile
 from pytest_bedrock_creds.chain.profiles import LoadedFile, Profiles, Setting, load_profile_file, merged_profile
@@ -38,6 +38,8 @@ class Context:
     credentials_file: ProfileFile | None = None
     config_file: ProfileFile | None = None
     profile_settings: Mapping[str, Setting] = field(default_factory=dict)
+    #: the context of the selected profile, when this one is for a ``source_profile``
+    root: Context | None = field(default=None, compare=False, repr=False)
 
     @classmethod
     def build(
@@ -89,6 +91,32 @@ class Context:
             profile_settings=merged or {},
         )
         return ctx, TraceStep("profile selection", "used", reason)
+
+    def for_profile(self, name: str, origin: str) -> Context:
+        """The same world with ``name`` as the profile (a ``source_profile``): its keys merged
+        across both files, as for the selected profile."""
+        merged = merged_profile(name, self.config_file, self.credentials_file)
+        return replace(self, profile=name, profile_origin=origin, profile_settings=merged or {}, root=self.selected)
+
+    @property
+    def selected(self) -> Context:
+        """The context of the selected profile (session-wide settings such as endpoints come from it)."""
+        return self.root if self.root is not None else self
+
+    def has_profile(self, name: str) -> bool:
+        """Whether either file defines profile ``name``."""
+        return merged_profile(name, self.config_file, self.credentials_file) is not None
+
+    @property
+    def reads_provider_variables(self) -> bool:
+        """Whether provider settings in the environment (``AWS_ROLE_ARN``,
+        ``AWS_WEB_IDENTITY_TOKEN_FILE``, ``AWS_ROLE_SESSION_NAME``) apply to this profile: not for a
+        profile chosen in the service settings, nor for a ``source_profile`` (botocore's rule)."""
+        return self.profile_origin in ("AWS_PROFILE", "the default")
+
+    def expand(self, path: str) -> str:
+        """A path as the SDKs expand it: ``$VAR``/``${VAR}`` from this environment, then ``~``."""
+        return expand_path(path, self.environ)
 
     def env(self, name: str) -> str | None:
         """The variable's value, or ``None`` when it is unset, empty or whitespace."""

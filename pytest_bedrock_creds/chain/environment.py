@@ -21,7 +21,7 @@ from pytest_bedrock_creds.chain.base import Resolver
 from pytest_bedrock_creds.chain.context import Context, blank
 from pytest_bedrock_creds.chain.model import ChainError, Found, Skip
 
-__all__ = ["EnvironmentCredentialsResolver", "parse_timestamp"]
+__all__ = ["EnvironmentCredentialsResolver", "environment_keys", "parse_timestamp"]
 
 
 def parse_timestamp(text: str) -> datetime:
@@ -48,24 +48,29 @@ class EnvironmentCredentialsResolver(Resolver):
     def resolve(self, ctx: Context) -> Found | Skip:
         if ctx.profile_origin == "the service settings":
             return Skip(f"profile {ctx.profile!r} is set in the service settings; environment keys are not used")
-        key, secret = ctx.env("AWS_ACCESS_KEY_ID"), ctx.env("AWS_SECRET_ACCESS_KEY")
-        if key and secret:
-            reason = "AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY"
-            token = ctx.env("AWS_SESSION_TOKEN")
-            if token:
-                reason += " with AWS_SESSION_TOKEN"
-            if ctx.env("AWS_SECURITY_TOKEN"):
-                reason += ("; AWS_SECURITY_TOKEN is ignored: not a documented setting "
-                           "(botocore sends it instead of AWS_SESSION_TOKEN)")
-            reason += _expiration(ctx)
-            return Found("sigv4", "env", reason, access_key_id=key, secret_access_key=secret, session_token=token)
-        if key:
-            raise ChainError("AWS_ACCESS_KEY_ID set but AWS_SECRET_ACCESS_KEY missing", kind="partial-credentials")
-        if secret:
-            return Skip("AWS_SECRET_ACCESS_KEY set but AWS_ACCESS_KEY_ID missing")
-        if "AWS_ACCESS_KEY_ID" in ctx.environ:
-            return Skip("AWS_ACCESS_KEY_ID is empty or whitespace; treated as unset")
-        return Skip("AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY not set")
+        return environment_keys(ctx)
+
+
+def environment_keys(ctx: Context) -> Found | Skip:
+    """The environment's keys, whoever asks (the chain, or ``credential_source = Environment``)."""
+    key, secret = ctx.env("AWS_ACCESS_KEY_ID"), ctx.env("AWS_SECRET_ACCESS_KEY")
+    if key and secret:
+        reason = "AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY"
+        token = ctx.env("AWS_SESSION_TOKEN")
+        if token:
+            reason += " with AWS_SESSION_TOKEN"
+        if ctx.env("AWS_SECURITY_TOKEN"):
+            reason += ("; AWS_SECURITY_TOKEN is ignored: not a documented setting "
+                       "(botocore sends it instead of AWS_SESSION_TOKEN)")
+        reason += _expiration(ctx)
+        return Found("sigv4", "env", reason, access_key_id=key, secret_access_key=secret, session_token=token)
+    if key:
+        raise ChainError("AWS_ACCESS_KEY_ID set but AWS_SECRET_ACCESS_KEY missing", kind="partial-credentials")
+    if secret:
+        return Skip("AWS_SECRET_ACCESS_KEY set but AWS_ACCESS_KEY_ID missing")
+    if "AWS_ACCESS_KEY_ID" in ctx.environ:
+        return Skip("AWS_ACCESS_KEY_ID is empty or whitespace; treated as unset")
+    return Skip("AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY not set")
 
 
 def _expiration(ctx: Context) -> str:

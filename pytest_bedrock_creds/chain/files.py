@@ -6,9 +6,9 @@ file and the secret in the other make a pair). The source is the file that gave
 ``aws_access_key_id``: the credentials-file resolver answers when that file has it, the
 config-file resolver otherwise. botocore reads each file on its own and calls a split pair
 partial: a documented divergence. Key names are case-insensitive; empty and whitespace-only
-values count as missing. A profile that gets credentials some other way (``role_arn``,
-``credential_process``, SSO, web identity) is outside the documented Bedrock chain, and the
-reference says so instead of guessing.
+values count as missing. In botocore's order the credentials file's keys come after an
+assumed role, web identity and SSO, and before login and ``credential_process``; the config
+file's keys after those two (:mod:`.resolve`).
 """
 
 from __future__ import annotations
@@ -18,18 +18,7 @@ from pytest_bedrock_creds.chain.context import Context
 from pytest_bedrock_creds.chain.model import ChainError, Found, Skip
 from pytest_bedrock_creds.chain.profile_file import FileKind, ProfileFile
 
-__all__ = ["UNMODELLED_PROFILE_KEYS", "ConfigFileResolver", "SharedCredentialsFileResolver"]
-
-#: Profile keys that select a credential provider the documented Bedrock chain does not list.
-UNMODELLED_PROFILE_KEYS = (
-    "role_arn",
-    "credential_process",
-    "sso_session",
-    "sso_start_url",
-    "web_identity_token_file",
-    "login_session",
-)
-
+__all__ = ["ConfigFileResolver", "SharedCredentialsFileResolver"]
 
 def _from_profile(kind: FileKind, ctx: Context) -> Found | Skip:
     path = ctx.credentials_path if kind == "credentials" else ctx.config_path
@@ -39,7 +28,6 @@ def _from_profile(kind: FileKind, ctx: Context) -> Found | Skip:
     label = parsed.label(ctx.profile)
     if parsed.profiles.get(ctx.profile) is None:
         return Skip(f"no {label} section in {path}")
-    _refuse_unmodelled(ctx)
     key_id = ctx.profile_setting("aws_access_key_id")
     secret = ctx.profile_setting("aws_secret_access_key")
     if key_id is None or key_id.kind != kind:
@@ -64,16 +52,6 @@ def _from_profile(kind: FileKind, ctx: Context) -> Found | Skip:
         access_key_id=key_id.value, secret_access_key=secret.value,
         session_token=None if token is None else token.value,
     )
-
-
-def _refuse_unmodelled(ctx: Context) -> None:
-    for key in UNMODELLED_PROFILE_KEYS:
-        found = ctx.profile_setting(key)
-        if found is not None:
-            raise ChainError(
-                f"profile {ctx.profile!r} in {found.path} sets {key}, a credential provider outside the "
-                "documented Bedrock chain; the reference chain does not model it"
-            )
 
 
 class SharedCredentialsFileResolver(Resolver):

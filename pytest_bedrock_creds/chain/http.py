@@ -1,4 +1,5 @@
-"""The one place where the reference chain speaks HTTP (to the container and IMDS endpoints).
+"""The one place where the reference chain speaks HTTP: to the container and IMDS endpoints,
+to STS (``AssumeRole``, ``AssumeRoleWithWebIdentity``) and to the IAM Identity Center portal.
 
 It refuses, before any socket is opened, to contact the real metadata services
 (169.254.169.254, 169.254.170.2, any link-local address, ``fd00:ec2::/``) and
@@ -65,9 +66,10 @@ def request(
     url: str,
     *,
     headers: dict[str, str] | None = None,
+    body: bytes | None = None,
     timeout: float = 1.0,
 ) -> HttpResult:
-    """Send one request and read the whole reply."""
+    """Send one request (with ``body``, if any) and read the whole reply."""
     parts = urlsplit(url)
     host = parts.hostname or ""
     reason = refusal_reason(host)
@@ -82,10 +84,10 @@ def request(
     try:
         conn.connect()
         connected = True
-        conn.request(method, path, headers=headers or {})
+        conn.request(method, path, body=body, headers=headers or {})
         response = conn.getresponse()
-        body = response.read()
-        return HttpResult(response.status, body, tuple(response.getheaders()))
+        data = response.read()
+        return HttpResult(response.status, data, tuple(response.getheaders()))
     except (TimeoutError, OSError, http.client.HTTPException, ValueError) as exc:
         read_timeout = connected and isinstance(exc, TimeoutError)
         raise HttpFailure(f"{method} {url}: {type(exc).__name__}: {exc}", read_timeout=read_timeout) from None

@@ -90,9 +90,17 @@ class Found:
     secret_access_key: str | None = None
     session_token: str | None = None
     token: str | None = None
+    #: the sources whose credentials (or token) obtained these, newest first: an assumed
+    #: role's source profile, and so on; ``()`` for credentials read as they are
+    via: tuple[str, ...] = ()
+
+    @property
+    def lineage(self) -> tuple[str, ...]:
+        return (self.source, *self.via)
 
     def __repr__(self) -> str:
-        return f"Found(scheme={self.scheme!r}, source={self.source!r}, access_key_id={self.access_key_id!r})"
+        via = f", via={self.via!r}" if self.via else ""
+        return f"Found(scheme={self.scheme!r}, source={self.source!r}{via}, access_key_id={self.access_key_id!r})"
 
 
 #: The kinds of error the reference chain reports (``Resolution.error_kind``, ``ChainError.kind``).
@@ -106,6 +114,10 @@ ERROR_KINDS = (
     "container-error",
     "imds-error",
     "invalid-config",
+    "sts-error",
+    "sso-error",
+    "process-error",
+    "login-error",
 )
 
 
@@ -158,7 +170,9 @@ class Resolution:
     ``scheme`` is ``"bearer"`` or ``"sigv4"``, or ``None`` with ``error`` set when no
     source produced credentials, a configuration error stopped the chain, or there is no
     region (a client cannot be made without one). ``error_kind`` names the error's kind
-    (:data:`ERROR_KINDS`). ``region`` is the region the call goes to and ``region_source``
+    (:data:`ERROR_KINDS`). ``via`` is the rest of the lineage: for credentials that STS, the
+    SSO portal or another source obtained with other credentials, the sources behind them,
+    newest first. ``region`` is the region the call goes to and ``region_source``
     where it came from (``settings``, ``env:AWS_REGION``, ``env:AWS_DEFAULT_REGION``,
     ``config-file:<profile>``, ``shared-credentials-file:<profile>``), also when the
     credentials failed.
@@ -177,15 +191,23 @@ class Resolution:
     region: str | None = None
     region_source: str | None = None
     error_kind: str | None = None
+    via: tuple[str, ...] = ()
 
     @property
     def ok(self) -> bool:
         return self.error is None
 
+    @property
+    def lineage(self) -> tuple[str, ...]:
+        """The source, then each source whose credentials obtained the one before:
+        ``("assume-role:bedrock-invoker", "shared-credentials-file:base")``; ``()`` on error."""
+        return () if self.source is None else (self.source, *self.via)
+
     def explain(self) -> str:
         """The trace as text, one source a line (no secrets)."""
         head = (
             f"{self.operation}: {self.scheme} from {self.source}"
+            + (f" (via {' <- '.join(self.via)})" if self.via else "")
             if self.ok
             else f"{self.operation}: error ({self.error_kind}): {self.error}"
         )
@@ -196,7 +218,8 @@ class Resolution:
     def __repr__(self) -> str:
         return (
             f"Resolution(operation={self.operation!r}, scheme={self.scheme!r}, source={self.source!r}, "
-            f"profile={self.profile!r}, access_key_id={self.access_key_id!r}, "
+            + (f"via={self.via!r}, " if self.via else "")
+            + f"profile={self.profile!r}, access_key_id={self.access_key_id!r}, "
             f"secret_access_key={redact(self.secret_access_key)}, session_token={redact(self.session_token)}, "
             f"token={redact(self.token)}, error={self.error!r}, region={self.region!r})"
         )

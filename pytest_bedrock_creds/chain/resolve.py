@@ -5,29 +5,31 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping, Sequence
 
+from pytest_bedrock_creds.chain.assume_role import AssumeRoleResolver
 from pytest_bedrock_creds.chain.base import Resolver
 from pytest_bedrock_creds.chain.bearer import BearerTokenResolver
 from pytest_bedrock_creds.chain.container import ContainerCredentialsResolver
 from pytest_bedrock_creds.chain.context import Context, blank
 from pytest_bedrock_creds.chain.environment import EnvironmentCredentialsResolver
-from pytest_bedrock_creds.chain.files import ConfigFileResolver, SharedCredentialsFileResolver
 from pytest_bedrock_creds.chain.imds import IMDSCredentialsResolver
 from pytest_bedrock_creds.chain.imds_settings import read_imds_settings
 from pytest_bedrock_creds.chain.legacy import BotocoreLegacySourcesResolver
 from pytest_bedrock_creds.chain.model import ChainError, Found, Resolution, ServiceSettings, TraceStep
+from pytest_bedrock_creds.chain.profile_chain import PROFILE_CHAIN
 from pytest_bedrock_creds.chain.region import RegionChoice, resolve_region
 from pytest_bedrock_creds.chain.static import StaticCredentialsResolver
 
 __all__ = ["DEFAULT_CHAIN", "resolve"]
 
-#: bearer token -> service settings -> environment -> credentials file -> config file
+#: bearer token -> service settings -> environment -> assume-role -> web identity -> SSO
+#: -> credentials file -> login -> credential_process -> config file
 #: -> (botocore's legacy files: named, not used) -> container -> EC2 instance role.
 DEFAULT_CHAIN: tuple[Resolver, ...] = (
     BearerTokenResolver(),
     StaticCredentialsResolver(),
     EnvironmentCredentialsResolver(),
-    SharedCredentialsFileResolver(),
-    ConfigFileResolver(),
+    AssumeRoleResolver(),
+    *PROFILE_CHAIN,  # web identity, SSO, credentials file, login, credential_process, config file
     BotocoreLegacySourcesResolver(),
     ContainerCredentialsResolver(),
     IMDSCredentialsResolver(),
@@ -45,8 +47,9 @@ def resolve(
     """Resolve the identity and region a Bedrock ``operation`` call should use.
 
     Reads the current process environment (or ``environ``) and the files it points at;
-    the container and IMDS sources make real HTTP requests to the endpoints configured
-    (and refuse the real metadata addresses). Never raises for a configuration problem:
+    the container, IMDS, STS and IAM Identity Center sources make real HTTP requests to the
+    endpoints configured, and ``credential_process`` runs its command (the real metadata
+    addresses and ``*.amazonaws.com`` are refused). Never raises for a configuration problem:
     the :class:`Resolution` then has ``scheme=None`` and ``error``/``error_kind`` set.
 
     Before the sources: the profile is selected (both files read), the region resolved and
@@ -74,7 +77,7 @@ def resolve(
         return Resolution(operation, found.scheme, found.source, profile, tuple(trace),
                           access_key_id=found.access_key_id, secret_access_key=found.secret_access_key,
                           session_token=found.session_token, token=found.token,
-                          region=where[0], region_source=where[1])
+                          region=where[0], region_source=where[1], via=found.via)
 
     def stopped(error: ChainError, at: int) -> Resolution:
         trace.extend(TraceStep(r.name, "not reached", "an earlier step stopped the chain") for r in chain[at:])

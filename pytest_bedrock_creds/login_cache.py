@@ -19,13 +19,19 @@ from pytest_bedrock_creds.ledger import IssuedCredentials
 __all__ = ["cache_path", "write_login_cache"]
 
 
-def cache_path(home: Path, session: str) -> Path:
-    return home / ".aws" / "login" / "cache" / f"{hashlib.sha256(session.encode('utf-8')).hexdigest()}.json"
+def cache_path(home: Path, session: str, *, directory: Path | None = None) -> Path:
+    """The cache file of ``session``: in ``directory`` (``AWS_LOGIN_CACHE_DIRECTORY``), else ``home``'s."""
+    base = directory if directory is not None else home / ".aws" / "login" / "cache"
+    return base / f"{hashlib.sha256(session.encode('utf-8')).hexdigest()}.json"
 
 
-def write_login_cache(home: Path, session: str, creds: IssuedCredentials) -> Path:
+def write_login_cache(
+    home: Path, session: str, creds: IssuedCredentials, *, directory: Path | None = None, omit: tuple[str, ...] = ()
+) -> Path:
+    """Write ``creds`` as the cached login of ``session``; ``omit`` leaves top-level fields out
+    (``("refreshToken",)``: a cache the shared login cases call invalid)."""
     assert creds.expiration is not None and creds.account_id is not None
-    path = cache_path(home, session)
+    path = cache_path(home, session, directory=directory)
     path.parent.mkdir(parents=True, exist_ok=True)
     document = {
         "accessToken": {
@@ -42,5 +48,7 @@ def write_login_cache(home: Path, session: str, creds: IssuedCredentials) -> Pat
         # Refreshing would need this key to sign DPoP proofs; the fakes never refresh it.
         "dpopKey": "-----BEGIN EC PRIVATE KEY-----\n" + secrets.token_urlsafe(90) + "\n-----END EC PRIVATE KEY-----\n",
     }
+    for name in omit:
+        document.pop(name, None)
     path.write_text(json.dumps(document), encoding="utf-8")
     return path

@@ -500,8 +500,12 @@ def _scenario_callobj(item: ScenarioItem) -> Any:
         bedrock_server: FakeBedrock,
         bedrock_imds_server: FakeImds,
         bedrock_container_server: FakeContainerCredentials,
+        bedrock_sts_server: FakeSts,
+        bedrock_sso_server: FakeSsoPortal,
     ) -> None:
-        item.run_scenario(bedrock_ledger, bedrock_server, bedrock_imds_server, bedrock_container_server)
+        item.run_scenario(Runtime(bedrock_ledger, bedrock_server, bedrock_imds_server, bedrock_container_server,
+                                  cache=item.config.stash[_runtime_cache_key], sts=bedrock_sts_server,
+                                  sso=bedrock_sso_server))
 
     return run_scenario
 
@@ -528,12 +532,9 @@ class ScenarioItem(pytest.Function):
     def reportinfo(self) -> tuple[Path, int, str]:
         return self.path, self.scenario.line - 1, f"{self.scenario.name}[{self.target}]"
 
-    def run_scenario(
-        self, ledger: Ledger, bedrock: FakeBedrock, imds: FakeImds, container: FakeContainerCredentials
-    ) -> None:
+    def run_scenario(self, runtime: Runtime) -> None:
         scenario = self.scenario
-        runtime = Runtime(ledger, bedrock, imds, container, cache=self.config.stash[_runtime_cache_key])
-        with AwsEnv(ledger=ledger, region=scenario.default_region) as env:
+        with AwsEnv(ledger=runtime.ledger, region=scenario.default_region) as env:
             prepared = prepare(scenario, env, runtime)
             self.secrets |= prepared.secrets
             reference = resolve(operation=scenario.operation, settings=prepared.settings,

@@ -73,12 +73,24 @@ def test_family_defaults_to_the_file_name(tmp_path: Path) -> None:
          3, "scenarios[0].env.AWS_CONTAINER_CREDENTIALS_RELATIVE_URI", "169.254.170.2"),
         ("scenarios:\n  - name: a\n    imds: {roles: [r], faults: [{kind: explode}]}\n    expect: {error: x}\n", 3,
          "scenarios[0].imds.faults[0].kind", "'explode' is not one of"),
-        ("scenarios:\n  - name: a\n    files: {config: {dev: {role_arn: x}}}\n    expect: {error: x}\n", 3,
-         "scenarios[0].files.config.dev.role_arn", "selects a credential provider"),
+        ("scenarios:\n  - name: a\n    files: {config: {dev: {mfa_serial: x}}}\n    expect: {error: x}\n", 3,
+         "scenarios[0].files.config.dev.mfa_serial", "would prompt on the terminal"),
         ("scenarios:\n  - name: a\n    files:\n      config_raw: |\n        [default]\n        credential_process = x\n"
-         "    expect: {error: x}\n", 4, "scenarios[0].files.config_raw", "line 2 of the text: 'credential_process'"),
-        ("scenarios:\n  - name: a\n    env: {AWS_ROLE_ARN: x}\n    expect: {error: x}\n", 3,
-         "scenarios[0].env.AWS_ROLE_ARN", "calls AWS STS"),
+         "    expect: {error: x}\n", 4, "scenarios[0].files.config_raw",
+         "line 2 of the text: credential_process 'x' would run a command"),
+        ("scenarios:\n  - name: a\n    env: {AWS_ENDPOINT_URL_STS: \"http://127.0.0.1:1\"}\n"
+         "    expect: {error: x}\n", 3,
+         "scenarios[0].env.AWS_ENDPOINT_URL_STS", "the endpoint variables are the runner's"),
+        ("scenarios:\n  - name: a\n    env: {AWS_WEB_IDENTITY_TOKEN_FILE: /etc/hostname}\n    expect: {error: x}\n", 3,
+         "scenarios[0].env.AWS_WEB_IDENTITY_TOKEN_FILE", "{web-identity-token:<role>}"),
+        ("scenarios:\n  - name: a\n    env: {AWS_ACCESS_KEY_ID: \"{key:assume-role:r}\"}\n    expect: {error: x}\n", 3,
+         "scenarios[0].env.AWS_ACCESS_KEY_ID", "issued by the fakes"),
+        ("scenarios:\n  - name: a\n    expect: {error: x, via: env}\n", 3, "scenarios[0].expect.via",
+         "give it with 'scheme' and 'source'"),
+        ("scenarios:\n  - name: a\n    expect: {scheme: sigv4, source: \"assume-role:r\", via: [laptop]}\n", 3,
+         "scenarios[0].expect.via[0]", "'laptop' is not a source label"),
+        ("scenarios:\n  - name: a\n    sts: {faults: [{kind: error}]}\n    expect: {error: x}\n", 3,
+         "scenarios[0].sts.faults[0]", "'code' goes with kind 'error'"),
         ("scenarios: []\n", 1, "scenarios", "needs at least 1 item(s)"),
         ("family: x\n", 1, "<file>", "missing required key 'scenarios'"),
     ],
@@ -164,8 +176,8 @@ def test_errors_are_classified(message: str, kind: str) -> None:
     assert classify_error(message) == kind
 
 
-def test_a_resolver_no_fake_serves_is_refused() -> None:
-    with pytest.raises(ScenarioFileError, match=r"settings.resolver: 'process' runs the profile's credential_process"):
-        load_text("scenarios:\n  - name: a\n    settings: {resolver: process}\n    expect: {error: x}\n")
-    (scenario,) = load_text("scenarios:\n  - name: a\n    settings: {resolver: imds}\n    expect: {error: x}\n")
-    assert scenario.settings.resolver == "imds"
+def test_every_resolver_loads_now_that_a_fake_serves_credential_process() -> None:
+    for resolver in ("imds", "process"):
+        text = f"scenarios:\n  - name: a\n    settings: {{resolver: {resolver}}}\n    expect: {{error: x}}\n"
+        (scenario,) = load_text(text)
+        assert scenario.settings.resolver == resolver

@@ -366,25 +366,43 @@ DISGUISES = [
     "[default]\nCREDENTIAL_PROCESS=touch {marker}\n",
     "[default]\n  Credential_Process   :   touch {marker}\n",
     "[default]\nregion = us-east-1\n  credential_process = touch {marker}\n",
-    "[default]\nrole_arn: arn:aws:iam::123456789012:role/r\nsource_profile = default\n",
-    "[default]\nsso_start_url=https://example.awsapps.com/start\n",
     "[default]\nweb_identity_token_file: /tmp/t\n",
-    "[default]\nlogin_session = x\n",
+    "[default]\nmfa_serial = arn:aws:iam::123456789012:mfa/dev\n",
     "[default]\nendpoint_url = https://bedrock-runtime.us-east-1.amazonaws.com\n",
-    "[sso-session   corp]\nsso_region = us-east-1\n",
     "[services  Corp]\nbedrock_runtime =\n  endpoint_url = https://x\n",
     "credential_process = touch {marker}\n[default]\n",  # before any section: our parser fails, the scan does not
 ]
+#: Settings a fake now serves (FakeSts, FakeSsoPortal, the login cache): they load, in any disguise.
+SERVED = [
+    "[default]\nrole_arn: arn:aws:iam::123456789012:role/r\nsource_profile = default\n",
+    "[default]\nsso_start_url=https://example.awsapps.com/start\n",
+    "[default]\nlogin_session = x\n",
+    "[sso-session   corp]\nsso_region = us-east-1\n",
+    "[default]\ncredential_process = {process:tool}\n",
+]
+
+
+def _raw(kind: str, text: str) -> str:
+    yaml_text = text.replace("{marker}", "/tmp/never").replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
+    return f'scenarios:\n  - name: a\n    files: {{{kind}_raw: "{yaml_text}"}}\n    expect: {{error: x}}\n'
 
 
 @pytest.mark.parametrize("kind", ["credentials", "config"])
 @pytest.mark.parametrize("text", DISGUISES)
 def test_a_setting_that_runs_a_command_or_leaves_loopback_is_refused_in_any_disguise(kind: str, text: str) -> None:
-    yaml_text = text.replace("{marker}", "/tmp/never").replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
     with pytest.raises(ScenarioFileError) as info:
-        load_text(f'scenarios:\n  - name: a\n    files: {{{kind}_raw: "{yaml_text}"}}\n    expect: {{error: x}}\n')
+        load_text(_raw(kind, text))
     assert info.value.field.startswith(f"scenarios[0].files.{kind}_raw")
-    assert "no fake serves" in info.value.problem or "another endpoint" in info.value.problem
+    problem = info.value.problem
+    assert any(words in problem for words in ("would run a command", "another endpoint", "other endpoints",
+                                              "token file", "prompt on the terminal")), problem
+
+
+@pytest.mark.parametrize("kind", ["credentials", "config"])
+@pytest.mark.parametrize("text", SERVED)
+def test_a_setting_a_fake_serves_loads_in_any_disguise(kind: str, text: str) -> None:
+    (scenario,) = load_text(_raw(kind, text))
+    assert scenario.file_keys
 
 
 def test_botocore_would_have_read_the_disguised_setting() -> None:

@@ -16,14 +16,19 @@ import yaml
 from pytest_bedrock_creds.ledger import SOURCE_PREFIXES, is_source_label
 from pytest_bedrock_creds.scenarios import policy
 from pytest_bedrock_creds.scenarios.schema import (
+    CHAIN_PLACEHOLDER,
     PLACEHOLDER,
     SCHEMA,
     TARGETS,
     ContainerSpec,
     Expectation,
     ImdsSpec,
+    LoginSpec,
+    ProcessSpec,
     Scenario,
     SettingsSpec,
+    SsoSpec,
+    StsSpec,
 )
 
 __all__ = ["ScenarioFileError", "load_file", "load_text"]
@@ -206,9 +211,6 @@ def _build(raw: dict[str, Any], family: str, source: str, v: _Validator, path: P
         credentials=container_raw.get("credentials", "issued"), token=container_raw.get("token", "inline"),
         host=container_raw.get("host", "127.0.0.1"), faults=tuple(container_raw.get("faults") or ()))
     settings = SettingsSpec(**(raw.get("settings") or {}))
-    if settings.resolver == "process":
-        raise v.fail((*path, "settings", "resolver"), "'process' runs the profile's credential_process, which no "
-                     "fake serves yet; a hermetic scenario cannot use it")
     if settings.keys and (settings.access_key_id or settings.secret_access_key):
         raise v.fail((*path, "settings", "keys"), "give 'keys' or access_key_id/secret_access_key, not both")
     expect = _expectation(raw["expect"], v, (*path, "expect"), base=True)
@@ -218,18 +220,35 @@ def _build(raw: dict[str, Any], family: str, source: str, v: _Validator, path: P
         if target == "reference":
             raise v.fail(where, "the reference chain is what 'expect' describes; it has no divergence")
         exp = _expectation(entry, v, where, base=False)
-        same = (exp.scheme, exp.source, exp.error, exp.signature_valid, exp.region) == (
-            expect.scheme, expect.source, expect.error, expect.signature_valid, expect.region)
+        same = (exp.scheme, exp.source, exp.error, exp.signature_valid, exp.region, exp.via) == (
+            expect.scheme, expect.source, expect.error, expect.signature_valid, expect.region, expect.via)
         if not exp.skip and same:
             raise v.fail(where, "is the same as 'expect'; a divergence must differ")
         by_target[target] = exp
     unknown = set(by_target) - set(TARGETS)
     if unknown:  # pragma: no cover - the schema's propertyNames catches this first
         raise v.fail((*path, "expect_by_target"), f"unknown target(s) {sorted(unknown)}")
+    sts_raw, sso_raw = raw.get("sts"), raw.get("sso")
+    sts = None if sts_raw is None else StsSpec(
+        roles={k: dict(o or {}) for k, o in (sts_raw.get("roles") or {}).items()},
+        faults=tuple(sts_raw.get("faults") or ()))
+    sso = None if sso_raw is None else SsoSpec(
+        tokens={k: dict(o or {}) for k, o in (sso_raw.get("tokens") or {}).items()},
+        deny=tuple(sso_raw.get("deny") or ()), faults=tuple(sso_raw.get("faults") or ()))
+    for profile, token in (sso.tokens.items() if sso is not None else ()):
+        if "session" in token and "start_url" in token:
+            raise v.fail((*path, "sso", "tokens", profile), "give 'session' or 'start_url' (legacy), not both")
+    for index, fault in enumerate(sts.faults if sts is not None else ()):
+        if (fault["kind"] == "error") != ("code" in fault):
+            raise v.fail((*path, "sts", "faults", index), "'code' goes with kind 'error' (an AWS error code), and only "
+                         "there")
+    processes = {name: ProcessSpec(**spec) for name, spec in (raw.get("processes") or {}).items()}
+    login = {name: LoginSpec(**spec) for name, spec in (raw.get("login") or {}).items()}
     return Scenario(
         name=raw["name"], family=raw.get("family") or family, path=source, line=v.line(path) or 1,
         doc=raw.get("doc", ""), env=env, env_keys=raw.get("env_keys"), files=files, imds=imds,
         container=container, settings=settings, operation=raw.get("operation", "Converse"),
+        sts=sts, sso=sso, processes=processes, login=login,
         expect=expect, expect_by_target=by_target, file_keys=file_keys,
         mentions_region=("region" in file_keys or settings.region is not None
                          or bool({"AWS_REGION", "AWS_DEFAULT_REGION"} & set(env))),
@@ -251,9 +270,15 @@ def _expectation(entry: dict[str, Any], v: _Validator, path: Path_, *, base: boo
             pass  # what a target really sends (an unknown key) is a valid observation
         elif has_ok:
             _check_label(entry["source"], v, (*path, "source"), observed_ok=not base)
+    via_raw = entry.get("via", ())
+    via = (via_raw,) if isinstance(via_raw, str) else tuple(via_raw)
+    if via and "scheme" not in entry:
+        raise v.fail((*path, "via"), "'via' describes the identity that arrived: give it with 'scheme' and 'source'")
+    for index, label in enumerate(via):
+        _check_label(label, v, (*path, "via", index) if isinstance(via_raw, list) else (*path, "via"))
     return Expectation(scheme=entry.get("scheme"), source=entry.get("source"), error=entry.get("error"),
                        signature_valid=entry.get("signature_valid"), reason=entry.get("reason"), skip=skip,
-                       key=entry.get("key"), region=entry.get("region"))
+                       key=entry.get("key"), region=entry.get("region"), via=via)
 
 
 def _check_label(label: str, v: _Validator, path: Path_, *, observed_ok: bool = False) -> None:
@@ -265,8 +290,12 @@ def _check_label(label: str, v: _Validator, path: Path_, *, observed_ok: bool = 
                      + ", optionally followed by #tag")
 
 
+#: Sources whose credentials only a fake issues (STS, the portal, the login cache): a scenario cannot write them.
+_FAKE_ISSUED = ("assume-role:", "web-identity:", "sso:", "login:")
+
+
 def _check_placeholders(raw: dict[str, Any], v: _Validator, path: Path_) -> None:
-    for key in ("env", "files", "settings"):
+    for key in ("env", "files", "settings", "processes"):
         for where, text in policy.strings(raw.get(key), (*path, key)):
             for match in PLACEHOLDER.finditer(text):
                 kind, label = match.group(1), match.group(2)
@@ -275,6 +304,15 @@ def _check_placeholders(raw: dict[str, Any], v: _Validator, path: Path_) -> None
                     raise v.fail(where, f"{match.group(0)}: bearer tokens go to bearer:env or bearer:settings")
                 if kind != "bearer" and label.startswith("bearer:"):
                     raise v.fail(where, f"{match.group(0)}: {label} holds bearer tokens, not keys")
+                if label.startswith(_FAKE_ISSUED):
+                    raise v.fail(where, f"{match.group(0)}: {label} credentials are issued by the fakes (STS, the SSO "
+                                 "portal, the login cache) when a client asks; a scenario cannot write them")
+                if key == "processes" and not label.startswith("process:"):
+                    raise v.fail(where, f"{match.group(0)}: a credential process prints process:<name> credentials")
+            for match in CHAIN_PLACEHOLDER.finditer(text):
+                if (match.group(1) == "account-id") != (match.group(2) is None):
+                    raise v.fail(where, f"{match.group(0)}: {{account-id}} takes no name; the others need one "
+                                 "({role-arn:<role>}, {process:<name>} ...)")
             leftover = PLACEHOLDER.sub("", text)
             if re.search(r"\{(key|secret|session|bearer):", leftover):
                 raise v.fail(where, f"malformed placeholder in {text!r}; the form is {{key|secret|session|bearer:"

@@ -14,7 +14,7 @@ import re
 from dataclasses import dataclass, field, replace
 
 from pytest_bedrock_creds.redact import redact
-from pytest_bedrock_creds.scenarios.schema import Expectation
+from pytest_bedrock_creds.scenarios.schema import ERROR_KINDS, Expectation
 from pytest_bedrock_creds.servers.bedrock_records import BedrockRequest
 
 __all__ = ["BLANK_TOKEN", "Observation", "classify_error", "matches"]
@@ -25,6 +25,14 @@ BLANK_TOKEN = "bearer:<empty>"
 _ERROR_PATTERNS: tuple[tuple[str, str], ...] = (
     ("unsupported-operation", r"^unsupported-operation:|AttributeError: .* has no attribute"),
     ("unsupported-setting", r"^unsupported-setting:"),
+    # the rest of the chain, before "expired": an expired token STS or the portal refused is their error
+    ("sts-error", r"when calling the AssumeRole(WithWebIdentity)? operation"),
+    ("sso-error", r"when calling the GetRoleCredentials operation|SSOTokenLoadError|UnauthorizedSSOTokenError|"
+                  r"Error when retrieving token from sso|TokenRetrievalError"),
+    ("login-error", r"LoginTokenLoadError|LoginRefreshRequired|login credential provider"),
+    ("process-error", r"from custom-process|credential process|ProfileCredentialProcess"),
+    ("no-credentials", r"No credentials found in credential_source"),
+    ("invalid-config", r"InfiniteLoopConfigError|Infinite loop in credential configuration"),
     ("expired-credentials", r"expired"),
     ("partial-credentials", r"partial ?credential|without secret_access_key|without access_key_id|"
                             r"but no aws_secret_access_key|AWS_SECRET_ACCESS_KEY missing"),
@@ -44,7 +52,11 @@ _ERROR_PATTERNS: tuple[tuple[str, str], ...] = (
 
 
 def classify_error(message: str) -> str:
-    """The error kind of a client's or the chain's message (``other`` when none fits)."""
+    """The error kind of a client's or the chain's message (``other`` when none fits). A message that
+    starts with a kind (``"sts-error: …"``, as the reference's and the runners' do) keeps it."""
+    head, sep, _ = message.partition(": ")
+    if sep and head in ERROR_KINDS:
+        return head
     for kind, pattern in _ERROR_PATTERNS:
         if re.search(pattern, message, flags=re.IGNORECASE):
             return kind
@@ -78,6 +90,12 @@ class Observation:
     region: str | None = None
     sdk_reported: tuple[str, ...] | None = None
     witness: bool | None = None
+    #: the ledger's lineage of what arrived: the source, then who obtained it (``()``: unknown)
+    lineage: tuple[str, ...] = ()
+
+    @property
+    def via(self) -> tuple[str, ...]:
+        return self.lineage[1:]
 
     @classmethod
     def failure(cls, message: str) -> Observation:
@@ -112,6 +130,7 @@ class Observation:
             region=auth.region,
             sdk_reported=auth.sdk_reported,
             witness=auth.witness,
+            lineage=auth.lineage,
         )
         if rejected is None:
             return observed
@@ -127,6 +146,8 @@ class Observation:
         if self.scheme == "none":
             return "no Authorization header"
         words = f"{self.scheme} with key {self.access_key_id!r} from {self.source}"
+        if self.via:
+            words += f" via {' <- '.join(self.via)}"
         if self.signature_valid is not None:
             words += ", signature " + ("valid" if self.signature_valid else "INVALID")
         return words
@@ -136,6 +157,8 @@ class Observation:
         if self.scheme is None:
             return f"error: {self.error}"
         text = f"{self.scheme} from {self.source}"
+        if self.via:
+            text += f" via {' <- '.join(self.via)}"
         if self.access_key_id is not None and key:
             text += f" (key {self.access_key_id!r})"
         if self.region is not None:
@@ -163,7 +186,8 @@ def matches(observed: Observation, expected: Expectation, *, default_region: str
       ``default_region`` (the region the runner set, for scenarios that name none) is checked
       whenever the request carries a region.
 
-    * ``scheme`` + ``source``: the request arrived with that identity, and (for SigV4) its
+    * ``scheme`` + ``source`` (+ ``via``): the request arrived with that identity, obtained through
+      that lineage (``via`` empty: credentials read as they are), and (for SigV4) its
       signature verified, and the fake accepted it. With ``signature_valid: false`` the
       signature must not verify (the fake then rejects it with InvalidSignatureException).
       With ``error`` too, the fake must have rejected it with an error containing that text.
@@ -174,7 +198,7 @@ def matches(observed: Observation, expected: Expectation, *, default_region: str
         return False
     if expected.scheme is None:
         return expected.error is not None
-    if (observed.scheme, observed.source) != (expected.scheme, expected.source):
+    if (observed.scheme, observed.source, observed.via) != (expected.scheme, expected.source, expected.via):
         return False
     if expected.region is not None and observed.region != expected.region:
         return False

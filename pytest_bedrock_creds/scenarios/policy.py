@@ -6,11 +6,17 @@ the line and the field. The rules:
 
 * **Nothing leaves loopback or runs a command.** Raw INI text is read with the reference chain's
   own parser *and* a lenient line scan (``=`` or ``:``, any case, any indentation), so a setting
-  that one parser misses the other still sees. Settings that select a provider no fake serves
-  (``credential_process``, ``role_arn``, ``source_profile``, ``credential_source``,
-  ``web_identity_token_file``, ``sso_*``, ``login_session``), endpoint settings
-  (``endpoint_url``, ``services``), ``[sso-session]`` and ``[services]`` sections, and their
-  environment twins are refused. An IMDS or container endpoint must be a loopback URL or the
+  that one parser misses the other still sees. The rest of the chain loads where a fake serves
+  it: ``role_arn``, ``source_profile``, ``credential_source`` and the role settings (FakeSts,
+  always attached with ``AWS_ENDPOINT_URL_STS``), ``sso_*`` and ``[sso-session]`` (FakeSsoPortal,
+  ``AWS_ENDPOINT_URL_SSO``), ``login_session`` (the login cache). ``credential_process`` must be
+  ``{process:<name>}`` (a script the runner writes; no other command can run), and a web
+  identity token file ``{web-identity-token:<role>}`` or a path in the temporary home.
+  ``mfa_serial`` is refused (the SDKs would prompt on the terminal for a code), and so are
+  endpoint settings (``endpoint_url``, ``services``, ``[services]`` sections,
+  ``AWS_ENDPOINT_URL*``: the endpoint variables are the runner's) and
+  ``AWS_IGNORE_CONFIGURED_ENDPOINT_URLS`` (it would send STS calls to AWS). An IMDS or
+  container endpoint must be a loopback URL or the
   fake's (``{imds-url}``, ``{container-url}``, which may take a query string); a value that
   names no host at all (``not a uri``, ``/credentials``) cannot open a socket and is allowed,
   so a scenario can show it refused. File-path variables must stay in the temporary home: ``~``, ``$HOME``, ``${HOME}``
@@ -46,10 +52,8 @@ __all__ = ["FileSettings", "Problem", "dotted", "problems", "scan_files", "strin
 Path_ = tuple[str | int, ...]
 Problem = tuple[Path_, str]
 
-#: Profile keys that select a credential provider no fake serves yet (STS, SSO, login, a process).
-PROVIDER_KEYS = frozenset({"credential_process", "role_arn", "source_profile", "credential_source",
-                           "web_identity_token_file", "login_session", "sso_session", "sso_start_url",
-                           "sso_account_id", "sso_role_name", "sso_region", "sso_registration_scopes"})
+#: Profile keys no fake can serve: an MFA device's code is typed at a prompt.
+PROMPT_KEYS = frozenset({"mfa_serial"})
 #: Profile keys that point a client at another endpoint.
 ENDPOINT_KEYS = frozenset({"endpoint_url", "services"})
 #: Settings the runner fixes in code; a scenario's value would be silently overridden.
@@ -57,11 +61,14 @@ RUNNER_KEYS = {
     "ca_bundle": "the runner gives every client the fake's CA in code (TLS trust is not a credential matter)",
     "max_attempts": "the runner makes one attempt per call, set in code",
     "retry_mode": "the runner makes one attempt per call, set in code",
+    "ignore_configured_endpoint_urls": "the runner points STS and the SSO portal at the fakes with "
+    "AWS_ENDPOINT_URL_STS / AWS_ENDPOINT_URL_SSO; ignoring them would send those calls to AWS",
 }
 RUNNER_ENV = {
     "AWS_CA_BUNDLE": RUNNER_KEYS["ca_bundle"],
     "AWS_MAX_ATTEMPTS": RUNNER_KEYS["max_attempts"],
     "AWS_RETRY_MODE": RUNNER_KEYS["retry_mode"],
+    "AWS_IGNORE_CONFIGURED_ENDPOINT_URLS": RUNNER_KEYS["ignore_configured_endpoint_urls"],
 }
 #: IMDS settings (config key -> environment twin); they do nothing while IMDS is off.
 IMDS_SETTINGS = {
@@ -73,9 +80,10 @@ IMDS_SETTINGS = {
     "disable_ec2_metadata": "AWS_EC2_METADATA_DISABLED",
     "ec2_instance_profile_name": "AWS_EC2_INSTANCE_PROFILE_NAME",
 }
-PROVIDER_ENV = frozenset({"AWS_ROLE_ARN", "AWS_WEB_IDENTITY_TOKEN_FILE"})
 PATH_ENV = frozenset({"AWS_CONFIG_FILE", "AWS_SHARED_CREDENTIALS_FILE", "AWS_CREDENTIAL_FILE", "BOTO_CONFIG",
-                      "AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE"})
+                      "AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE", "AWS_LOGIN_CACHE_DIRECTORY"})
+_TOKEN_FILE = re.compile(r"\{(?:expired-)?web-identity-token:[A-Za-z0-9_+=,.@-]{1,64}\}")
+_PROCESS = re.compile(r"\{process:[A-Za-z0-9_+=,.@-]{1,64}\}")
 _LOOPBACK_ENV = {"AWS_EC2_METADATA_SERVICE_ENDPOINT": "imds-url", "AWS_CONTAINER_CREDENTIALS_FULL_URI": "container-url"}
 _HOME_ROOTS = ("~", "$HOME", "${HOME}")
 _VARIABLE_ROOT = re.compile(r"^\$(?:(\w+)|\{(\w+)\})(?=/|$)", re.ASCII)
@@ -105,6 +113,10 @@ def scan_files(files: dict[str, Any], base: Path_) -> FileSettings:
         raw = files.get(f"{kind}_raw")
         if raw:
             _scan_raw(raw, kind, (*base, f"{kind}_raw"), found)
+    for name, section in (files.get("sso_sessions") or {}).items():
+        found.sections.append(((*base, "sso_sessions", name), f"sso-session {name}".lower()))
+        for key, value in section.items():
+            found.add(key, (*base, "sso_sessions", name, key), str(value))
     return found
 
 
@@ -163,7 +175,7 @@ def problems(raw: dict[str, Any], path: Path_) -> Iterator[Problem]:
     files = scan_files(dict(raw.get("files") or {}), (*path, "files"))
     imds_on = raw.get("imds") is not None or "AWS_EC2_METADATA_DISABLED" in env
     yield from _env_problems(env, (*path, "env"), imds_on)
-    yield from _file_problems(files, imds_on)
+    yield from _file_problems(files, imds_on, env)
     endpoint_given = "AWS_EC2_METADATA_SERVICE_ENDPOINT" in env or "ec2_metadata_service_endpoint" in files.keys
     if not endpoint_given:
         if "AWS_EC2_METADATA_SERVICE_ENDPOINT_MODE" in env:
@@ -191,10 +203,10 @@ def _env_problems(env: dict[str, Any], where: Path_, imds_on: bool) -> Iterator[
             yield at, (f"{value!r}: only loopback URLs or {{{_LOOPBACK_ENV[name]}}} are allowed here (a hermetic "
                        "run must not leave the machine); leave it out to use the fakes")
         elif name.startswith("AWS_ENDPOINT_URL"):
-            yield at, "the Bedrock endpoint is the fake's; it cannot be changed by a scenario"
-        elif name in PROVIDER_ENV:
-            yield at, (f"{name} selects a credential provider that calls AWS STS, which no fake serves yet; "
-                       "scenarios stay on loopback")
+            yield at, ("the endpoint variables are the runner's: the Bedrock endpoint is the fake's, and "
+                       "AWS_ENDPOINT_URL_STS / AWS_ENDPOINT_URL_SSO point at the fake STS and SSO portal")
+        elif name == "AWS_WEB_IDENTITY_TOKEN_FILE" and value and not _token_file_ok(value, env):
+            yield at, _token_file_problem(value)
         elif name in RUNNER_ENV:
             yield at, f"{name} would be silently overridden: {RUNNER_ENV[name]}"
         elif name in PATH_ENV and value and not _in_home(value, env):
@@ -203,6 +215,16 @@ def _env_problems(env: dict[str, Any], where: Path_, imds_on: bool) -> Iterator[
                        "scenario sets NAME to a ~/ path (variables are expanded once); or an empty value")
         elif name in twins and name != "AWS_EC2_METADATA_DISABLED" and not imds_on:
             yield at, _imds_off(name)
+
+
+def _token_file_ok(value: str, env: dict[str, Any]) -> bool:
+    return _TOKEN_FILE.fullmatch(value.strip()) is not None or _in_home(value, env)
+
+
+def _token_file_problem(value: str) -> str:
+    return (f"{value!r}: a web identity token file is {{web-identity-token:<role>}} (a token the ledger issues, "
+            "written in the temporary home; {expired-web-identity-token:<role>} for an expired one) or a path in "
+            "the temporary home (~/…, $HOME/…)")
 
 
 def _in_home(value: str, env: dict[str, Any], *, roots: tuple[str, ...] = _HOME_ROOTS) -> bool:
@@ -230,16 +252,22 @@ def _imds_off(name: str) -> str:
             "(AWS_EC2_METADATA_DISABLED=true); add an 'imds' block, or set AWS_EC2_METADATA_DISABLED yourself")
 
 
-def _file_problems(files: FileSettings, imds_on: bool) -> Iterator[Problem]:
+def _file_problems(files: FileSettings, imds_on: bool, env: dict[str, Any]) -> Iterator[Problem]:
     for where, section in files.sections:
-        if section.startswith(("sso-session", "services")):
-            yield where, (f"a [{section}] section configures {section.split()[0]}, which no fake serves; "
-                          "a hermetic scenario cannot use it")
+        if section.startswith("services"):
+            yield where, (f"a [{section}] section points clients at other endpoints; the endpoints are the "
+                          "runner's (the fakes')")
     for key, places in files.keys.items():
         for where, value in places:
-            if key in PROVIDER_KEYS or key.startswith("sso_"):
-                yield where, (f"{key!r} selects a credential provider that runs a command or calls AWS (STS, SSO, "
-                              "login), which no fake serves yet; a hermetic scenario cannot use it")
+            if key in PROMPT_KEYS:
+                yield where, (f"{key!r}: botocore and AnthropicBedrock would prompt on the terminal for the MFA "
+                              "device's code (getpass) and no scenario can answer; tests/test_chain_sources.py "
+                              "shows what botocore does with no terminal")
+            elif key == "credential_process" and _PROCESS.fullmatch(value.strip()) is None:
+                yield where, (f"credential_process {value[:60]!r} would run a command; only {{process:<name>}} may "
+                              "stand here (a script the runner writes, described in 'processes')")
+            elif key == "web_identity_token_file" and not _token_file_ok(value, env):
+                yield where, _token_file_problem(value)
             elif key in ENDPOINT_KEYS:
                 yield where, f"{key!r} points the client at another endpoint; the Bedrock endpoint is the fake's"
             elif key in RUNNER_KEYS:
@@ -257,7 +285,7 @@ def _file_problems(files: FileSettings, imds_on: bool) -> Iterator[Problem]:
 def _identity_problems(raw: dict[str, Any], path: Path_) -> Iterator[Problem]:
     uses: dict[str, list[Path_]] = {}  # a credential -> every place it stands in
     labels: dict[str, set[str]] = {}  # a label -> the distinct credentials carrying it
-    for where, text in strings({k: raw.get(k) for k in ("env", "files", "settings")}, path):
+    for where, text in strings({k: raw.get(k) for k in ("env", "files", "settings", "processes")}, path):
         for match in PLACEHOLDER.finditer(text):
             kind, label = match.group(1), match.group(2) + (f"#{match.group(3)}" if match.group(3) else "")
             if kind in ("key", "bearer"):

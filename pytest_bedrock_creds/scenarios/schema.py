@@ -16,7 +16,12 @@ Placeholders ``{key:<source>}``, ``{secret:<source>}``, ``{session:<source>}`` a
 runs (``<source>`` is a ledger label such as ``env`` or ``shared-credentials-file:dev``; add
 ``#tag`` for a second pair given to the same source: it is then attributed as
 ``<source>#tag``). ``{imds-url}`` and ``{container-url}`` stand for the fakes' URLs (the IMDS
-base URL; the container endpoint's full credentials URI).
+base URL; the container endpoint's full credentials URI). For the rest of the chain:
+``{account-id}`` (the ledger's account), ``{role-arn:<role>}``, ``{web-identity-token:<role>}``
+and ``{expired-web-identity-token:<role>}`` (the path of a token file the ledger issued for
+that role), ``{process:<name>}`` (the command line of a ``credential_process`` the
+``processes`` block describes) and ``{login-session:<profile>}`` (the ``login_session`` the
+``login`` block caches).
 ``SCHEMA`` is the single definition: the loader validates with it and ``schema.json`` is
 ``json.dumps(SCHEMA)``.
 """
@@ -32,6 +37,7 @@ from pytest_bedrock_creds.redact import redact
 from pytest_bedrock_creds.scenarios.operations import SCENARIO_OPERATIONS
 
 __all__ = [
+    "CHAIN_PLACEHOLDER",
     "ERROR_KINDS",
     "FAKE_URL",
     "PLACEHOLDER",
@@ -42,8 +48,12 @@ __all__ = [
     "ContainerSpec",
     "Expectation",
     "ImdsSpec",
+    "LoginSpec",
+    "ProcessSpec",
     "Scenario",
     "SettingsSpec",
+    "SsoSpec",
+    "StsSpec",
 ]
 
 #: Every target, in matrix column order.
@@ -63,6 +73,11 @@ RUNNER_REGION = "us-east-1"
 PLACEHOLDER = re.compile(r"\{(key|secret|session|bearer):([a-z][a-z-]*(?::[^}#\s]+)?)(?:#(\w+))?\}")
 #: The fakes' URLs, for settings that name an endpoint (``ec2_metadata_service_endpoint = {imds-url}``).
 FAKE_URL = re.compile(r"\{(imds-url|container-url)\}")
+#: What the rest of the chain needs written or named: the account, a role's ARN, a web identity
+#: token file, a credential_process command, a login session.
+CHAIN_PLACEHOLDER = re.compile(
+    r"\{(account-id|role-arn|web-identity-token|expired-web-identity-token|process|login-session)"
+    r"(?::([A-Za-z0-9_+=,.@-]{1,64}))?\}")
 
 _STR = {"type": "string"}
 _ENV_VALUE = {"type": ["string", "null"], "description": "a value (\"\" is a value); null unsets the variable"}
@@ -88,23 +103,40 @@ _OUTCOME_PROPS: dict[str, Any] = {
               "it ('rejected: <AWS error code>: ...')"},
     "signature_valid": {"type": "boolean", "description": "false: the request is signed with this source's key "
                         "but a wrong secret, so the fake rejects it (default: the signature must verify)"},
+    "via": {"anyOf": [{"type": "string"}, {"type": "array", "items": {"type": "string"}}],
+            "description": "the rest of the lineage: the source (or sources, newest first) whose credentials "
+            "obtained the ones that signed, e.g. shared-credentials-file:base for an assumed role; without it, "
+            "none (credentials read as they are)"},
     "region": {"type": "string", "pattern": r"^[a-z]{2}(-[a-z]+)+-\d+$",
                "description": "the region the request was signed for (without it, a scenario that names no region "
                "is expected in the runner's region, " + RUNNER_REGION + ")"},
 }
-_FAULT = {
-    "type": "object",
-    "properties": {
-        "kind": {"type": "string", "enum": ["fail", "delay", "hang", "malformed_json", "reset_connection"]},
-        "target": {"type": "string", "description": "imds: token, role-list, credentials, any or a path; "
-                   "container: credentials or any"},
-        "status": {"type": "integer", "minimum": 100},
-        "seconds": {"type": "number", "minimum": 0},
-        "times": {"type": "integer", "minimum": 1},
-    },
-    "required": ["kind"],
-    "additionalProperties": False,
-}
+
+
+def _fault_schema(kinds: list[str], *, max_seconds: float | None = None, about: str | None = None,
+                  **extra: Any) -> dict[str, Any]:
+    """A fault entry: ``kind`` (one of ``kinds``; ``about`` describes them), ``status``, ``seconds`` (up to
+    ``max_seconds``), ``times``, and the ``extra`` properties."""
+    kind: dict[str, Any] = {"type": "string", "enum": kinds, **({"description": about} if about else {})}
+    seconds: dict[str, Any] = {"type": "number", "minimum": 0, **({"maximum": max_seconds} if max_seconds else {})}
+    return {
+        "type": "object",
+        "properties": {
+            "kind": kind,
+            **extra,
+            "status": {"type": "integer", "minimum": 100},
+            "seconds": seconds,
+            "times": {"type": "integer", "minimum": 1},
+        },
+        "required": ["kind"],
+        "additionalProperties": False,
+    }
+
+
+_FAULT = _fault_schema(["fail", "delay", "hang", "malformed_json", "reset_connection"], target={
+    "type": "string",
+    "description": "imds: token, role-list, credentials, any or a path; container: credentials or any",
+})
 _ROLE = {
     "type": "object",
     "properties": {
@@ -113,6 +145,15 @@ _ROLE = {
     },
     "additionalProperties": False,
 }
+
+_NAME = {"type": "string", "pattern": r"^[A-Za-z0-9_+=,.@-]{1,64}$"}
+_STS_FAULT = _fault_schema(
+    ["error", "fail", "delay", "malformed_xml", "reset_connection"], max_seconds=5,
+    about="error: an AWS error document (code) after the signature check; fail: an HTTP status without one",
+    target={"type": "string", "enum": ["AssumeRole", "AssumeRoleWithWebIdentity", "GetCallerIdentity", "any"]},
+    code={"type": "string", "pattern": r"^[A-Za-z]+$", "description": "the AWS error code (kind error)"},
+)
+_SSO_FAULT = _fault_schema(["fail", "delay", "malformed_json", "reset_connection"], max_seconds=5)
 
 SCENARIO: dict[str, Any] = {
     "type": "object",
@@ -131,6 +172,10 @@ SCENARIO: dict[str, Any] = {
                                 "description": "profile -> section of the shared credentials file"},
                 "config": {"type": "object", "additionalProperties": _SECTION,
                            "description": "profile -> [default] or [profile name] of the config file"},
+                "sso_sessions": {"type": "object",
+                                 "additionalProperties": {"type": "object", "additionalProperties": {"type": "string"}},
+                                 "description": "name -> [sso-session name] of the config file (sso_start_url, "
+                                 "sso_region ...)"},
                 "credentials_raw": {"type": "string", "description": "verbatim text, written before the sections"},
                 "config_raw": {"type": "string", "description": "verbatim text, written before the sections"},
             },
@@ -162,6 +207,75 @@ SCENARIO: dict[str, Any] = {
                 "faults": {"type": "array", "items": _FAULT},
             },
             "additionalProperties": False,
+        },
+        "sts": {
+            "type": "object",
+            "description": "the fake STS (always attached: AWS_ENDPOINT_URL_STS); any role in the ledger's "
+            "account can be assumed unless 'roles' says what it demands",
+            "properties": {
+                "roles": {"type": "object", "propertyNames": _NAME,
+                          "additionalProperties": {
+                              "type": "object",
+                              "properties": {
+                                  "external_id": _STR,
+                                  "max_session_duration": {"type": "integer", "minimum": 900, "maximum": 43200},
+                                  "allow": {"type": "boolean"},
+                              },
+                              "additionalProperties": False,
+                          }},
+                "faults": {"type": "array", "items": _STS_FAULT},
+            },
+            "additionalProperties": False,
+        },
+        "sso": {
+            "type": "object",
+            "description": "the fake IAM Identity Center portal (always attached: AWS_ENDPOINT_URL_SSO) and the token "
+            "cache: profile -> the sso-session (or, legacy, the start URL) whose cached token the ledger issues to "
+            "sso:<profile>",
+            "properties": {
+                "tokens": {"type": "object", "additionalProperties": {
+                    "type": "object",
+                    "properties": {
+                        "session": _STR,
+                        "start_url": _STR,
+                        "expired": {"type": "boolean"},
+                    },
+                    "additionalProperties": False,
+                }},
+                "deny": {"type": "array", "items": _STR, "description": "role names the user is not assigned"},
+                "faults": {"type": "array", "items": _SSO_FAULT},
+            },
+            "additionalProperties": False,
+        },
+        "processes": {
+            "type": "object",
+            "description": "credential_process commands, named by {process:<name>}: what each prints (Version 1 "
+            "JSON with credentials the ledger issues to process:<name>) and how it exits",
+            "propertyNames": _NAME,
+            "additionalProperties": {
+                "type": "object",
+                "properties": {
+                    "credentials": {"type": "string", "enum": ["issued", "issued-long-term", "expired"],
+                                    "description": "issued: temporary, expiring in an hour (default); "
+                                    "issued-long-term: no SessionToken or Expiration; expired: expired an hour ago"},
+                    "output": {"type": "string", "description": "print this instead (placeholders allowed)"},
+                    "exit_code": {"type": "integer", "minimum": 0, "maximum": 255},
+                },
+                "additionalProperties": False,
+            },
+        },
+        "login": {
+            "type": "object",
+            "description": "aws login caches: profile -> the cached session (credentials issued to login:<profile>)",
+            "additionalProperties": {
+                "type": "object",
+                "properties": {
+                    "session": {"type": "string", "description": "the login_session (default: an IAM user ARN named "
+                                "after the profile); {login-session:<profile>} stands for it"},
+                    "cache": {"type": "string", "enum": ["valid", "expired", "none", "no-refresh-token"]},
+                },
+                "additionalProperties": False,
+            },
         },
         "settings": {
             "type": "object",
@@ -234,13 +348,16 @@ class Expectation:
     skip: bool = False
     key: str | None = None
     region: str | None = None
+    #: the rest of the lineage (who obtained the credentials that signed), newest first
+    via: tuple[str, ...] = ()
 
     def describe(self) -> str:
         if self.skip:
             return "skipped"
         if self.scheme is None:
             return f"error containing {self.error!r}"
-        text = f"{self.scheme} from {self.source}" + (f" in {self.region}" if self.region else "")
+        text = f"{self.scheme} from {self.source}" + (f" via {' <- '.join(self.via)}" if self.via else "")
+        text += f" in {self.region}" if self.region else ""
         text += ", signature INVALID" if self.signature_valid is False else ""
         return text + (f", rejected with an error containing {self.error!r}" if self.error is not None else "")
 
@@ -262,6 +379,40 @@ class ContainerSpec:
     token: str = "inline"
     host: str = "127.0.0.1"
     faults: tuple[dict[str, Any], ...] = ()
+
+
+@dataclass(frozen=True)
+class StsSpec:
+    """What the fake STS demands of roles, and its faults."""
+
+    roles: dict[str, dict[str, Any]] = field(default_factory=dict)
+    faults: tuple[dict[str, Any], ...] = ()
+
+
+@dataclass(frozen=True)
+class SsoSpec:
+    """Cached IAM Identity Center tokens (profile -> session or start URL, expired), denials, faults."""
+
+    tokens: dict[str, dict[str, Any]] = field(default_factory=dict)
+    deny: tuple[str, ...] = ()
+    faults: tuple[dict[str, Any], ...] = ()
+
+
+@dataclass(frozen=True)
+class ProcessSpec:
+    """One ``credential_process`` command: what it prints and how it exits."""
+
+    credentials: str = "issued"
+    output: str | None = None
+    exit_code: int = 0
+
+
+@dataclass(frozen=True)
+class LoginSpec:
+    """One ``aws login`` cache."""
+
+    session: str | None = None
+    cache: str = "valid"
 
 
 @dataclass(frozen=True, repr=False)
@@ -303,6 +454,10 @@ class Scenario:
     container: ContainerSpec | None = None
     settings: SettingsSpec = field(default_factory=SettingsSpec)
     operation: str = "Converse"
+    sts: StsSpec | None = None
+    sso: SsoSpec | None = None
+    processes: dict[str, ProcessSpec] = field(default_factory=dict)
+    login: dict[str, LoginSpec] = field(default_factory=dict)
     expect: Expectation = field(default_factory=Expectation)
     expect_by_target: dict[str, Expectation] = field(default_factory=dict)
     #: every key (lower case) either file sets, in any profile or section, structured or raw
@@ -320,13 +475,14 @@ class Scenario:
         """Every string the scenario gives: variable values, file values and raw text, settings."""
         out: list[str] = [v for v in self.env.values() if v]
         out += [v for v in (self.files.get("credentials_raw"), self.files.get("config_raw")) if v]
-        for kind in ("credentials", "config"):
+        for kind in ("credentials", "config", "sso_sessions"):
             for section in (self.files.get(kind) or {}).values():
                 if isinstance(section, dict):
                     out += [v for v in section.values() if isinstance(v, str)]
         s = self.settings
         out += [v for v in (s.access_key_id, s.secret_access_key, s.session_token, s.bearer_token, s.profile,
                             s.auth_scheme_preference) if v]
+        out += [p.output for p in self.processes.values() if p.output]
         return out
 
     def expectation_for(self, target: str) -> Expectation:

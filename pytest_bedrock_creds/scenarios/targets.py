@@ -163,10 +163,26 @@ def _smithy_resolver(name: str, prepared: Prepared, runtime: Runtime) -> Any:
 
         return IMDSCredentialsResolver(config=IMDSConfig(endpoint_uri=URI(
             scheme="http", host=runtime.imds.host, port=runtime.imds.port)))
+    if name == "process":  # the command of the selected profile's credential_process, split as a shell would
+        from smithy_aws_core.identity.process import ProcessCredentialsResolver  # type: ignore[import-not-found, import-untyped, unused-ignore]
+
+        return ProcessCredentialsResolver(command=_profile_command(prepared))
     from aws_credentials_http import ContainerCredentialsResolver  # type: ignore[import-not-found, import-untyped, unused-ignore]
 
     assert name == "container", name
     return ContainerCredentialsResolver()
+
+
+def _profile_command(prepared: Prepared) -> list[str]:
+    """The selected profile's ``credential_process`` as an argument list (read with the chain's parser)."""
+    import os
+    import shlex
+
+    from pytest_bedrock_creds.chain.context import Context
+
+    ctx, _ = Context.build(environ=dict(os.environ), settings=prepared.settings, operation=prepared.scenario.operation)
+    command = ctx.config_setting("credential_process")
+    return shlex.split(command) if command else []
 
 
 def _no_resolver_setting(client: str, prepared: Prepared) -> Observation | None:

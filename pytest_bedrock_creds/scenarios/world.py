@@ -25,6 +25,7 @@ from typing import Any
 from pytest_bedrock_creds.chain import (
     DEFAULT_CHAIN,
     ContainerCredentialsResolver,
+    CredentialProcessResolver,
     EnvironmentCredentialsResolver,
     IMDSCredentialsResolver,
     Resolver,
@@ -34,22 +35,29 @@ from pytest_bedrock_creds.chain.locations import expand_path
 from pytest_bedrock_creds.chain.model import ServiceSettings
 from pytest_bedrock_creds.env import AwsEnv
 from pytest_bedrock_creds.ledger import IssuedCredentials, Ledger
+from pytest_bedrock_creds.scenarios.fault_specs import apply_fault
+from pytest_bedrock_creds.scenarios.rest_of_chain import ChainPlaceholders, arm_rest_of_chain
 from pytest_bedrock_creds.scenarios.schema import FAKE_URL, PLACEHOLDER, ContainerSpec, Scenario
 from pytest_bedrock_creds.servers.bedrock import FakeBedrock
 from pytest_bedrock_creds.servers.container import FakeContainerCredentials
 from pytest_bedrock_creds.servers.imds import FakeImds
+from pytest_bedrock_creds.servers.sso import FakeSsoPortal
+from pytest_bedrock_creds.servers.sts import FakeSts
 
 __all__ = ["Prepared", "Runtime", "arm_fakes", "prepare"]
 
 @dataclass
 class Runtime:
-    """The long-lived pieces a run needs: the ledger and the three session fakes."""
+    """The long-lived pieces a run needs: the ledger and the session fakes. ``sts`` and ``sso``
+    are attached to every scenario (``AWS_ENDPOINT_URL_STS``, ``AWS_ENDPOINT_URL_SSO``) when given."""
 
     ledger: Ledger
     bedrock: FakeBedrock
     imds: FakeImds
     container: FakeContainerCredentials
     cache: dict[str, Any] = field(default_factory=dict)
+    sts: FakeSts | None = None
+    sso: FakeSsoPortal | None = None
 
 
 @dataclass
@@ -75,6 +83,7 @@ REFERENCE_RESOLVERS: dict[str, tuple[Resolver, ...]] = {
     "imds": (IMDSCredentialsResolver(),),
     "static": (StaticCredentialsResolver(),),
     "container": (ContainerCredentialsResolver(),),
+    "process": (CredentialProcessResolver(),),
 }
 
 
@@ -90,6 +99,7 @@ class _Issuer:
         self.creds: dict[str, IssuedCredentials] = {}
         self.tokens: dict[str, str] = {}
         self.secrets: set[str] = set()
+        self.chain: ChainPlaceholders | None = None  # the rest-of-chain placeholders, once the env is known
 
     def pair(self, label: str, temporary: bool = False) -> IssuedCredentials:
         if label not in self.creds:
@@ -119,7 +129,8 @@ class _Issuer:
             return creds.session_token or ""
 
         text = PLACEHOLDER.sub(one, text)
-        return FAKE_URL.sub(lambda m: self.urls[m.group(1)], text)
+        text = FAKE_URL.sub(lambda m: self.urls[m.group(1)], text)
+        return text if self.chain is None else self.chain.replace(text)
 
 
 def _label(match: re.Match[str]) -> str:
@@ -134,10 +145,12 @@ def prepare(scenario: Scenario, env: AwsEnv, runtime: Runtime) -> Prepared:
     """Put the scenario's world in place inside the active ``env``."""
     urls = {"imds-url": runtime.imds.url, "container-url": runtime.container.full_uri}
     issuer = _Issuer(runtime.ledger, _temporary_labels(scenario), urls)
+    issuer.chain = ChainPlaceholders(scenario, env, issuer.substitute, issuer.secrets)
     # The fakes: always reset. The Bedrock endpoint is the fake's HTTPS listener; IMDS points at
-    # the fake unless the scenario's config file names the endpoint itself ({imds-url}).
+    # the fake unless the scenario's config file names the endpoint itself ({imds-url}); STS and
+    # the SSO portal are the fakes' (AWS_ENDPOINT_URL_STS, AWS_ENDPOINT_URL_SSO).
     arm_fakes(scenario, runtime)
-    env.attach(runtime.bedrock)
+    env.attach(runtime.bedrock, *(fake for fake in (runtime.sts, runtime.sso) if fake is not None))
     if "ec2_metadata_service_endpoint" not in scenario.file_keys:
         env.set(AWS_EC2_METADATA_SERVICE_ENDPOINT=runtime.imds.url + "/")
     if scenario.imds is not None:
@@ -155,6 +168,7 @@ def prepare(scenario: Scenario, env: AwsEnv, runtime: Runtime) -> Prepared:
         else:
             env.set(**{name: issuer.substitute(value)})
     _write_files(scenario, env, issuer)  # after the variables: they say where the files go
+    issuer.chain.write_caches()
     spec_settings = scenario.settings
     kwargs: dict[str, Any] = {}
     for name in ("access_key_id", "secret_access_key", "session_token", "bearer_token", "profile",
@@ -183,9 +197,10 @@ def _usable(*values: str | None) -> bool:
 
 
 def arm_fakes(scenario: Scenario, runtime: Runtime) -> None:
-    """Reset the three fakes and give IMDS and the container endpoint the scenario's roles,
-    credentials and faults. Called again before each target's run, so a one-time fault
+    """Reset the fakes and give IMDS, the container endpoint, STS and the SSO portal the scenario's
+    roles, credentials and faults. Called again before each target's run, so a one-time fault
     (``times: 1``) meets each of them fresh."""
+    arm_rest_of_chain(scenario, runtime.sts, runtime.sso)
     runtime.imds.reset()
     runtime.container.reset()
     runtime.bedrock.reset()
@@ -195,12 +210,12 @@ def arm_fakes(scenario: Scenario, runtime: Runtime) -> None:
             runtime.imds.add_role(role, expired=options.get("expired", False),
                                   unauthorized=options.get("unauthorized", False))
         for fault in scenario.imds.faults:
-            _apply_fault(runtime.imds, fault, default_target="token")
+            apply_fault(runtime.imds, fault, default_target="token")
     if scenario.container is not None:
         if scenario.container.credentials != "none":
             runtime.container.issue(expired=scenario.container.credentials == "expired")
         for fault in scenario.container.faults:
-            _apply_fault(runtime.container, fault, default_target="credentials")
+            apply_fault(runtime.container, fault, default_target="credentials")
 
 
 def _container_variables(spec: ContainerSpec, env: AwsEnv, runtime: Runtime) -> dict[str, str]:
@@ -223,25 +238,11 @@ def _container_variables(spec: ContainerSpec, env: AwsEnv, runtime: Runtime) -> 
     return variables
 
 
-def _apply_fault(server: FakeImds | FakeContainerCredentials, fault: dict[str, Any], *, default_target: str) -> None:
-    kind, target, times = fault["kind"], fault.get("target", default_target), fault.get("times")
-    if kind == "fail":
-        server.fail(target, status=fault.get("status", 500), times=times)
-    elif kind == "delay":
-        server.delay(float(fault.get("seconds", 1.5)), target=target, times=times)
-    elif kind == "hang":
-        server.hang(target=target, times=times)
-    elif kind == "malformed_json":
-        server.malformed_json(target=target, times=times)
-    else:
-        server.reset_connection(target=target, times=times)
-
-
 def _write_files(scenario: Scenario, env: AwsEnv, issuer: _Issuer) -> None:
     for kind in ("credentials", "config"):
         raw = scenario.files.get(f"{kind}_raw")
         sections = scenario.files.get(kind) or {}
-        if raw is None and not sections:
+        if raw is None and not sections and (kind == "credentials" or not scenario.files.get("sso_sessions")):
             continue
         parts = [issuer.substitute(raw)] if raw else []
         label = "shared-credentials-file" if kind == "credentials" else "config-file"
@@ -261,10 +262,17 @@ def _write_files(scenario: Scenario, env: AwsEnv, issuer: _Issuer) -> None:
                 assert akid is not None and secret is not None
                 env.ledger.record_credentials(f"{label}:{profile}", akid, secret, lowered.get("aws_session_token"))
             header = profile if kind == "credentials" or profile == "default" else f"profile {profile}"
-            parts.append("\n".join([f"[{header}]", *(f"{k} = {v}".rstrip() for k, v in values.items())]) + "\n")
+            parts.append(_section(header, values))
+        if kind == "config":
+            parts += [_section(f"sso-session {name}", {k: issuer.substitute(v) for k, v in values.items()})
+                      for name, values in (scenario.files.get("sso_sessions") or {}).items()]
         path = _file_path(kind, env)
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text("\n".join(p if p.endswith("\n") else p + "\n" for p in parts), encoding="utf-8")
+
+
+def _section(header: str, values: dict[str, str]) -> str:
+    return "\n".join([f"[{header}]", *(f"{k} = {v}".rstrip() for k, v in values.items())]) + "\n"
 
 
 def _file_path(kind: str, env: AwsEnv) -> Path:

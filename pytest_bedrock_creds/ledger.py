@@ -19,7 +19,7 @@ import threading
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from pytest_bedrock_creds.redact import redact
+from pytest_bedrock_creds.redact import hidden_from_diffs, redact
 
 __all__ = [
     "SOURCE_PREFIXES",
@@ -56,6 +56,7 @@ def _check_source(source: str) -> str:
     )
 
 
+@hidden_from_diffs
 @dataclass(frozen=True, repr=False)
 class IssuedCredentials:
     """AWS credentials handed to one source. The repr never shows the secret or token."""
@@ -82,6 +83,7 @@ class IssuedCredentials:
     __str__ = __repr__
 
 
+@hidden_from_diffs
 @dataclass(frozen=True, repr=False)
 class IssuedToken:
     """A Bedrock API key (bearer token) handed to one source."""

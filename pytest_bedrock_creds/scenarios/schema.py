@@ -24,7 +24,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from pytest_bedrock_creds.redact import redact
+from pytest_bedrock_creds.redact import hidden_from_diffs, redact
 
 __all__ = [
     "ERROR_KINDS",
@@ -238,6 +238,7 @@ class ContainerSpec:
     faults: tuple[dict[str, Any], ...] = ()
 
 
+@hidden_from_diffs
 @dataclass(frozen=True, repr=False)
 class SettingsSpec:
     keys: str | None = None
@@ -258,6 +259,7 @@ class SettingsSpec:
         )
 
 
+@hidden_from_diffs
 @dataclass(frozen=True, repr=False)
 class Scenario:
     """One scenario of a file, validated. ``line`` is where its mapping starts (1-based)."""

@@ -148,11 +148,14 @@ def _authenticate_sigv4(ledger: Ledger, request: HttpRequest, listener: str) -> 
     elif (date_error := check_date(amz_date, parsed.date)) is not None:
         error = date_error
     elif not result.valid:
+        # AWS quotes the canonical request, and with it the x-amz-security-token header's value.
+        # The session token is a secret: the quote redacts it, and the message stays as useful.
+        canonical = redact_text(result.canonical_request, {session_token} if session_token else set())
         error = (
             "InvalidSignatureException",
             (
                 f"{MSG_INVALID_SIGNATURE}\n\nThe Canonical String for this request should have been\n"
-                f"'{result.canonical_request}'\n\nThe String-to-Sign should have been\n"
+                f"'{canonical}'\n\nThe String-to-Sign should have been\n"
                 f"'{result.string_to_sign}'\n"
             ),
         )

@@ -184,9 +184,15 @@ def bedrock_ledger() -> Ledger:
 
 
 @pytest.fixture
-def aws_env(bedrock_ledger: Ledger, bedrock_creds_region: str | None) -> Iterator[AwsEnv]:
-    """A hermetic AWS environment for this test, restored exactly afterwards."""
-    with AwsEnv(ledger=bedrock_ledger, region=bedrock_creds_region) as env:
+def aws_env(
+    bedrock_ledger: Ledger, bedrock_creds_region: str | None, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[AwsEnv]:
+    """A hermetic AWS environment for this test, restored exactly afterwards.
+
+    Its changes go through the test's ``monkeypatch``, so they and the test's own
+    ``monkeypatch.setenv`` calls are undone together, in reverse order.
+    """
+    with AwsEnv(ledger=bedrock_ledger, region=bedrock_creds_region, patcher=monkeypatch) as env:
         yield env
 
 

@@ -34,11 +34,11 @@ from pytest_bedrock_creds.servers.expiry import DEFAULT_LIFETIME, check_expiry, 
 from pytest_bedrock_creds.servers.faults import Faults, Reply, apply_faults, served_status, to_http_response
 from pytest_bedrock_creds.tempfiles import write_private
 
-__all__ = ["ContainerRequest", "FakeContainerCredentials", "Flavour"]
+__all__ = ["CONTAINER_TARGETS", "ContainerRequest", "FakeContainerCredentials", "Flavour"]
 
 Flavour = Literal["ecs", "eks"]
 _GENERATE = "<generate>"
-_TARGETS = ("credentials", "any")
+CONTAINER_TARGETS = ("credentials", "any")
 
 
 @dataclass(frozen=True)
@@ -88,7 +88,7 @@ class FakeContainerCredentials(LoopbackServer):
             auth_token = _jwt_like() if flavour == "eks" else secrets.token_urlsafe(32)
         self.auth_token = auth_token
         self.path = path or ("/v1/credentials" if flavour == "eks" else f"/v2/credentials/{uuid.uuid4()}")
-        self.faults = Faults(self._classify, _TARGETS)
+        self.faults = Faults(self._classify, CONTAINER_TARGETS)
         self._lock = threading.Lock()
         self._records: list[ContainerRequest] = []
         self._credentials: IssuedCredentials | None = None

@@ -63,7 +63,7 @@ def test_aliases_that_stay_small_still_work() -> None:
 )
 def test_deep_nesting_is_refused_at_its_line(text: str) -> None:
     error = _refused(text)
-    assert f"nested more than {MAX_DEPTH} levels deep" in str(error) and error.line is not None
+    assert f"nested deeper than {MAX_DEPTH} levels" in str(error) and error.line is not None
 
 
 @pytest.mark.parametrize("text", ["scenarios: &a [*a]\n", "x: &m {k: *m}\nscenarios: [*m]\n",

@@ -234,8 +234,8 @@ def _check_depth(text: str, source: str) -> None:
         if isinstance(event, yaml.CollectionStartEvent):
             depth += 1
             if depth > MAX_DEPTH:
-                raise ScenarioFileError(source, event.start_mark.line + 1, "",
-                                        f"mappings and lists nested more than {MAX_DEPTH} levels deep")
+                line = event.start_mark.line + 1 if event.start_mark is not None else None
+                raise ScenarioFileError(source, line, "", f"mappings and lists nested deeper than {MAX_DEPTH} levels")
         elif isinstance(event, yaml.CollectionEndEvent):
             depth -= 1
 

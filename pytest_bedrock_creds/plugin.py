@@ -1,13 +1,16 @@
 """pytest glue: options, ini settings, fixtures, the report header.
 
 The only module of the package that imports pytest. Registered through the ``pytest11``
-entry point as ``bedrock_creds`` (``-p no:bedrock_creds`` turns it off).
+entry point as ``bedrock_creds`` (``-p no:bedrock_creds`` turns it off); a conftest may also
+name it, ``pytest_plugins = ["pytest_bedrock_creds.plugin"]`` or ``["pytest_bedrock_creds"]``,
+with or without plugin autoloading (:func:`pytest_plugin_registered`).
 """
 
 from __future__ import annotations
 
 import json
 import os
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, TypeVar
@@ -44,6 +47,35 @@ _GUARD = "bedrock_network_guard"
 #: The role every test sees with --bedrock-fake-imds or a bare @pytest.mark.bedrock_fake_imds.
 DEFAULT_ROLE = "bedrock-creds-role"
 _MARKER_ARGS = frozenset({"roles", "v1_enabled"})
+
+
+#: The entry point's name (pyproject.toml ``[project.entry-points.pytest11]``).
+ENTRY_POINT = "bedrock_creds"
+
+
+class _SameModule:
+    """Holds a second name of this plugin in pytest's plugin manager (it has no hooks of its own)."""
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+
+    def __repr__(self) -> str:
+        return f"<pytest-bedrock-creds, registered as {self.name!r}>"
+
+
+def pytest_plugin_registered(plugin: object, plugin_name: str, manager: pytest.PytestPluginManager) -> None:
+    """Make this module known under both of its names, whichever way it came in.
+
+    The entry point registers it as ``bedrock_creds``; ``pytest_plugins`` and ``-p`` use the module
+    name. pytest looks a plugin up by name before importing it, and registering one module under a
+    second name is an error ("Plugin already registered under a different name"), so the other name
+    is taken by a hookless placeholder: each way of loading then finds the plugin already there.
+    """
+    if plugin is not sys.modules[__name__]:
+        return
+    for alias in (ENTRY_POINT, __name__):
+        if alias != plugin_name and manager.get_plugin(alias) is None and not manager.is_blocked(alias):
+            manager.register(_SameModule(plugin_name), alias)
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:

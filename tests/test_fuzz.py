@@ -19,7 +19,7 @@ from typing import Any
 import pytest
 import yaml
 from botocore.eventstream import EventStreamBuffer, ParserError
-from hypothesis import HealthCheck, assume, given, settings
+from hypothesis import HealthCheck, assume, example, given, settings
 from hypothesis import strategies as st
 
 from pytest_bedrock_creds import AwsEnv, FakeBedrock, FakeContainerCredentials, FakeImds, Ledger
@@ -244,6 +244,7 @@ GIVEN: dict[str, tuple[st.SearchStrategy[Any], ...]] = {
 
 @settings(max_examples=EXAMPLES["yaml-text"], **_FUZZ)
 @given(*GIVEN["yaml-text"])
+@example("scenarios: [\ud800]")  # found by bench/fuzz_bounds.py: libyaml raised UnicodeEncodeError
 def test_loader_on_any_text(text: str) -> None:
     _load(text)
 

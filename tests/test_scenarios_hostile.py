@@ -87,6 +87,11 @@ def test_an_alias_inside_its_own_anchor_is_refused(text: str) -> None:
     assert "an alias refers to an anchor that contains it" in str(_refused(text))
 
 
+def test_a_lone_surrogate_in_the_text_is_refused_at_its_line() -> None:
+    error = _refused("doc: x\nscenarios: [\ud800]\n")  # only a str built in code can hold one
+    assert error.line == 2 and "'\\ud800', a lone surrogate" in str(error)
+
+
 def test_too_many_values_are_refused_while_parsing() -> None:
     error = _refused("scenarios: [" + "1," * MAX_NODES + "1]\n")
     assert f"more than {MAX_NODES} values" in str(error) and error.line == 1

@@ -205,6 +205,12 @@ def load_text(text: str, *, source: str = "<string>", stem: str = "scenarios") -
         raise ScenarioFileError(source, None, "", f"the file has {len(text)} characters; a scenario file may have "
                                 f"at most {MAX_CHARS}")
     try:
+        text.encode("utf-8")
+    except UnicodeEncodeError as exc:  # only a str made in code can hold one; libyaml would raise it raw
+        line = text.count("\n", 0, exc.start) + 1
+        raise ScenarioFileError(source, line, "", f"the text holds {exc.object[exc.start]!r}, a lone surrogate, "
+                                "which no YAML file can") from None
+    try:
         _check_events(text, source)
         node = yaml.compose(text, Loader=_Loader)
         _check_size(node, source)

@@ -28,6 +28,7 @@ from pytest_bedrock_creds.servers.sigv4 import (
 )
 
 __all__ = [
+    "MOTO_KEY",
     "MSG_BAD_KEY",
     "MSG_BAD_KEY_FORMAT",
     "MSG_BIDI_BEARER",
@@ -38,6 +39,7 @@ __all__ = [
     "auth_status",
     "authenticate",
     "explain",
+    "unknown_key_hint",
 ]
 
 _SIGNING_SERVICE = "bedrock"
@@ -178,6 +180,7 @@ def explain(ledger: Ledger, request: BedrockRequest, problems: list[str], others
             f"  the ledger issued {auth.access_key_id} to: {', '.join(c.source for c in issued)}"
             if issued
             else f"  the ledger never issued {auth.access_key_id}: it came from outside the test's sandbox"
+            + unknown_key_hint(auth.access_key_id)
         )
     elif auth.scheme == "bearer" and auth.token:
         issued_tokens = ledger.token_for(auth.token)
@@ -194,6 +197,18 @@ def explain(ledger: Ledger, request: BedrockRequest, problems: list[str], others
         lines.append("  other requests:")
         lines += [f"    {r.operation}: {r.auth!r}" for r in others[-5:]]
     return redact_text("\n".join(lines), ledger.secrets())
+
+
+#: The access key id moto's ``mock_aws`` puts in ``AWS_ACCESS_KEY_ID`` when it starts.
+MOTO_KEY = "FOOBARKEY"
+
+
+def unknown_key_hint(access_key_id: str | None) -> str:
+    """Where an access key id the ledger never issued probably came from, when we can tell."""
+    if access_key_id == MOTO_KEY:
+        return (f" ({MOTO_KEY} is moto's: mock_aws() sets AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY when it starts; "
+                "use mock_aws(config={'core': {'mock_credentials': False}}) to keep the test's own credentials)")
+    return ""
 
 
 def _matching(issued: tuple[IssuedCredentials, ...], session_token: str | None) -> IssuedCredentials:

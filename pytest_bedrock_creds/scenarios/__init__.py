@@ -7,7 +7,7 @@ asks one target, and :class:`Matrix` renders the results. ``plugin.py`` turns fi
 """
 
 from pytest_bedrock_creds.scenarios.loader import ScenarioFileError, load_file, load_text
-from pytest_bedrock_creds.scenarios.matrix import STATUSES, Matrix, Result
+from pytest_bedrock_creds.scenarios.matrix import MATRIX_SUFFIXES, STATUSES, Matrix, Result
 from pytest_bedrock_creds.scenarios.schema import SCHEMA, TARGETS, Expectation, Scenario
 from pytest_bedrock_creds.scenarios.targets import (
     Observation,
@@ -20,6 +20,7 @@ from pytest_bedrock_creds.scenarios.targets import (
 )
 
 __all__ = [
+    "MATRIX_SUFFIXES",
     "SCHEMA",
     "STATUSES",
     "TARGETS",

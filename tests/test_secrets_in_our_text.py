@@ -36,6 +36,31 @@ def test_invalid_signature_message_quotes_the_canonical_request_without_the_sess
     assert issued.session_token not in (fake_bedrock.last_request.auth.message or "")
 
 
+def test_the_same_through_anthropic_and_the_experimental_client(fake_bedrock: FakeBedrock, aws_env: AwsEnv) -> None:
+    import asyncio
+
+    import anthropic
+
+    issued = aws_env.static_keys(session_token=True)
+    assert issued.session_token is not None
+    wrong = "a-wrong-secret-" + "x" * 25
+    client = fake_bedrock.anthropic_client(
+        aws_access_key=issued.access_key_id, aws_secret_key=wrong, aws_session_token=issued.session_token
+    )
+    with pytest.raises(anthropic.PermissionDeniedError) as failed:
+        client.messages.create(model=MODEL, max_tokens=8, messages=[{"role": "user", "content": "hi"}])
+    assert "x-amz-security-token:<redacted, " in str(failed.value.body)
+    assert issued.session_token not in str(failed.value) + str(failed.value.body)
+    pytest.importorskip("aws_sdk_bedrock_runtime")
+    from test_bedrock_smithy import _converse, _with_client
+
+    with pytest.raises(Exception, match="InvalidSignatureException") as smithy_failed:
+        asyncio.run(_with_client(fake_bedrock, _converse, aws_access_key_id=issued.access_key_id,
+                                 aws_secret_access_key=wrong, aws_session_token=issued.session_token))
+    assert fake_bedrock.last_request.auth.session_token_sent
+    assert issued.session_token not in str(smithy_failed.value)
+
+
 _DIFF_TESTS = '''
 from dataclasses import dataclass
 

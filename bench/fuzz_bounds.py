@@ -1,9 +1,11 @@
 """Time and memory each fuzzed input costs, over the generators of ``tests/test_fuzz.py``, run longer.
 
 For each fuzzer: how many inputs, how many raised something other than the documented errors
-("raw"), the median and the worst time per input, and the worst peak of memory allocated while
-handling one input (``tracemalloc``, in a second pass over the same inputs). Then the hand-made
-worst cases of the scenario loader (billion laughs, deep nesting, a file at the size limit).
+("raw"), the median and the worst time per input (the five slowest inputs are timed again and
+keep their best of four, so a scheduling stall of a busy machine is not taken for an input's
+cost), and the worst peak of memory allocated while handling one input (``tracemalloc``, in a
+second pass over the same inputs). Then the hand-made worst cases of the scenario loader
+(billion laughs, deep nesting, files at the size limits).
 Prints figures; not a test.
 
     python bench/fuzz_bounds.py [--inputs 2000]
@@ -115,7 +117,7 @@ def _hand_made() -> dict[str, str]:
         "flow nesting 130 000 deep": "scenarios: " + "[" * 130_000 + "]" * 130_000,
         "block nesting 500 deep": "scenarios:\n" + "".join(" " * i + "- \n" for i in range(500)),
         "256 KiB of list items": ("scenarios:\n" + "  - x\n" * 50_000)[: MAX_CHARS - 1],
-        "19 999 values": "scenarios: [" + "1," * 19_997 + "1]\n",
+        "19 995 values": "scenarios: [" + "1," * 19_991 + "1]\n",
         "20 001 values": "scenarios: [" + "1," * 20_000 + "1]\n",
         "20 000 aliases of one": "x: &a [1]\nscenarios: [" + "*a," * 19_999 + "*a]\n",
     }
@@ -141,6 +143,11 @@ def main() -> None:
                 calls = [functools.partial(inner, *prefix, *drawn) for drawn in _draw(name, args.inputs)]
             _measure(calls[0])  # warm-up: first-call costs (imports, regex compilation) are not an input's
             results = [_measure(call) for call in calls]
+            # On a loaded machine one timing can include a scheduling stall: the slowest inputs are timed
+            # three more times and keep their best, which is the input's own cost.
+            for index in sorted(range(len(results)), key=lambda i: results[i][0])[-5:]:
+                best = min(_measure(calls[index])[0] for _ in range(3))
+                results[index] = (min(best, results[index][0]), results[index][1])
             for _, outcome in results:
                 if outcome.startswith("raw") or outcome == "assertion":
                     raw_seen[f"{name}: {outcome}"] = raw_seen.get(f"{name}: {outcome}", 0) + 1

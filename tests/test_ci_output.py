@@ -3,6 +3,7 @@ and a self-contained HTML matrix (parsed here, as a browser would, and checked t
 
 from __future__ import annotations
 
+import re
 import xml.etree.ElementTree as ET
 from html.parser import HTMLParser
 from pathlib import Path
@@ -19,12 +20,14 @@ SCENARIOS = MINE + """\
     env_keys: issued
     expect: {scheme: sigv4, source: env}
   - name: not-on-anthropic
-    env_keys: issued
+    env_keys: issued-temporary
     expect: {scheme: sigv4, source: env}
     expect_by_target:
       botocore: {skip: true, reason: "a <b>reason</b> & an ampersand"}
 """
 SECRET = "TopSecretLiteralValue"
+#: What issued secrets look like unredacted: an STS-shaped session token, a long-term API key.
+ISSUED = re.compile(r"IQoJb3JpZ2luX2VjE|ABSK[A-Za-z0-9+/=]{16}")
 ARGS = ("--bedrock-targets=reference,botocore", "-p", "no:cacheprovider", "-p", "no:langsmith_plugin")
 
 
@@ -82,7 +85,8 @@ def test_each_scenario_item_carries_target_outcome_and_reason_as_junit_propertie
     wrong = cases["thinks-env-wins[reference]"]
     assert wrong["bedrock_expected"] == "sigv4 from env"
     assert "StaticCredentialsResolver: used" in wrong["bedrock_trace"]
-    assert SECRET not in (suite.path / "junit.xml").read_text()
+    xml = (suite.path / "junit.xml").read_text()
+    assert SECRET not in xml and not ISSUED.search(xml)
 
 
 class _Page(HTMLParser):
@@ -152,7 +156,7 @@ def test_the_html_matrix_is_self_contained_and_clickable(suite: pytest.Pytester)
     assert "EnvironmentCredentialsResolver" in botocore
     assert "a <b>reason</b> & an ampersand" in botocore  # escaped in the file, text again when parsed
     assert "<b>reason</b>" not in html
-    assert SECRET not in html
+    assert SECRET not in html and not ISSUED.search(html)
 
 
 def test_html_rendering_escapes_everything() -> None:

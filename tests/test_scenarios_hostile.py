@@ -159,3 +159,12 @@ def test_fault_targets_follow_the_servers() -> None:
         load_text(_one(f"    imds: {{roles: [r], faults: [{{kind: fail, target: '{target}'}}]}}\n"))
     for target in CONTAINER_TARGETS:
         load_text(_one(f"    container: {{faults: [{{kind: fail, target: {target}}}]}}\n"))
+
+
+@pytest.mark.parametrize("seconds", [float("inf"), float("nan"), -1])
+def test_the_fakes_refuse_a_delay_that_is_not_finite(seconds: float) -> None:
+    from pytest_bedrock_creds import FakeContainerCredentials, FakeImds
+
+    for fake in (FakeImds(), FakeContainerCredentials()):
+        with pytest.raises(ValueError, match="seconds must be a finite non-negative number"):
+            fake.delay(seconds)

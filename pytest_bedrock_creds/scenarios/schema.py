@@ -28,12 +28,15 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from pytest_bedrock_creds.chain.model import ERROR_KINDS as CHAIN_ERROR_KINDS
-from pytest_bedrock_creds.redact import redact
+from pytest_bedrock_creds.redact import hidden_from_diffs, redact
 from pytest_bedrock_creds.scenarios.operations import SCENARIO_OPERATIONS
+from pytest_bedrock_creds.servers.container import CONTAINER_TARGETS
+from pytest_bedrock_creds.servers.imds_model import IMDS_TARGETS
 
 __all__ = [
     "ERROR_KINDS",
     "FAKE_URL",
+    "MAX_DELAY",
     "PLACEHOLDER",
     "RESOLVERS",
     "RUNNER_REGION",
@@ -64,8 +67,23 @@ PLACEHOLDER = re.compile(r"\{(key|secret|session|bearer):([a-z][a-z-]*(?::[^}#\s
 #: The fakes' URLs, for settings that name an endpoint (``ec2_metadata_service_endpoint = {imds-url}``).
 FAKE_URL = re.compile(r"\{(imds-url|container-url)\}")
 
-_STR = {"type": "string"}
-_ENV_VALUE = {"type": ["string", "null"], "description": "a value (\"\" is a value); null unsets the variable"}
+# Bounds that keep every value the loader accepts usable when the scenario runs: it must reach
+# os.environ, UTF-8 files and HTTP headers, so no NUL and no lone surrogate (YAML's "\0" and
+# "\ud800" escapes make both); names that become env variables, INI lines or URL paths are
+# held to what those allow. ("$comment" is the hint the loader's errors show.)
+_TEXT_PATTERN = r"^[^\x00\ud800-\udfff]*$"
+_STR = {"type": "string", "pattern": _TEXT_PATTERN, "$comment": "no NUL character or lone surrogate"}
+_LINE = {"type": "string", "pattern": r"^[^\x00\r\n\ud800-\udfff]*$",
+         "$comment": "one line: no line break, NUL character or lone surrogate"}
+_ENV_NAME = {"pattern": r"^[A-Za-z_][A-Za-z0-9_]*$",
+             "$comment": "an environment variable name: letters, digits and '_', not starting with a digit"}
+_PROFILE_NAME = {"pattern": r"^[^\[\]\x00\r\n\ud800-\udfff]+$",
+                 "$comment": "a profile name: no '[', ']', line break, NUL character or lone surrogate"}
+_FILE_KEY = {"pattern": r"^[A-Za-z0-9_.-]+$", "$comment": "a setting name: letters, digits, '_', '.', '-'"}
+_ROLE_NAME = {"type": "string", "pattern": r"^[A-Za-z0-9+=,.@_-]{1,64}$",
+              "$comment": "an IAM role name: 1-64 of letters, digits and +=,.@_-"}
+_ENV_VALUE = {"type": ["string", "null"], "pattern": _TEXT_PATTERN, "$comment": _STR["$comment"],
+              "description": "a value (\"\" is a value); null unsets the variable"}
 _SECTION = {
     "description": "'issued' (fresh key pair for this file and profile), 'issued-temporary' (with a session "
     "token), or the settings written as given; 'keys: issued|issued-temporary' adds a fresh pair",
@@ -74,16 +92,17 @@ _SECTION = {
         {
             "type": "object",
             "properties": {"keys": {"type": "string", "enum": ["issued", "issued-temporary"]}},
-            "additionalProperties": {"type": "string"},
+            "propertyNames": _FILE_KEY,
+            "additionalProperties": _LINE,
         },
     ],
 }
 _OUTCOME_PROPS: dict[str, Any] = {
     "scheme": {"type": "string", "enum": ["bearer", "sigv4"]},
-    "source": {"type": "string", "description": "a ledger label: bearer:env, bearer:settings, static, env, "
+    "source": {**_STR, "description": "a ledger label: bearer:env, bearer:settings, static, env, "
                "shared-credentials-file:<p>, config-file:<p>, container, imds:<role>, optionally with #tag; "
                "or what a target really sent: bearer:<empty>, <unknown key '...'>, <unknown token>"},
-    "error": {"type": "string", "description": "substring of '<kind>: <message>'; kinds: " + ", ".join(ERROR_KINDS)
+    "error": {**_STR, "description": "substring of '<kind>: <message>'; kinds: " + ", ".join(ERROR_KINDS)
               + ". With scheme and source too: the request arrived with that identity and the fake rejected "
               "it ('rejected: <AWS error code>: ...')"},
     "signature_valid": {"type": "boolean", "description": "false: the request is signed with this source's key "
@@ -92,19 +111,25 @@ _OUTCOME_PROPS: dict[str, Any] = {
                "description": "the region the request was signed for (without it, a scenario that names no region "
                "is expected in the runner's region, " + RUNNER_REGION + ")"},
 }
-_FAULT = {
-    "type": "object",
-    "properties": {
-        "kind": {"type": "string", "enum": ["fail", "delay", "hang", "malformed_json", "reset_connection"]},
-        "target": {"type": "string", "description": "imds: token, role-list, credentials, any or a path; "
-                   "container: credentials or any"},
-        "status": {"type": "integer", "minimum": 100},
-        "seconds": {"type": "number", "minimum": 0},
-        "times": {"type": "integer", "minimum": 1},
-    },
-    "required": ["kind"],
-    "additionalProperties": False,
-}
+#: The longest delay fault (seconds); longer than any client's metadata timeout.
+MAX_DELAY = 60
+
+
+def _fault(targets: tuple[str, ...]) -> dict[str, Any]:
+    return {
+        "type": "object",
+        "properties": {
+            "kind": {"type": "string", "enum": ["fail", "delay", "hang", "malformed_json", "reset_connection"]},
+            "target": {"type": "string", "pattern": "^(?:" + "|".join(targets) + r"|/[!-~]*)$",
+                       "$comment": f"one of {', '.join(targets)}, or a path starting with '/'"},
+            "status": {"type": "integer", "minimum": 100, "maximum": 599},
+            "seconds": {"type": "number", "minimum": 0, "maximum": MAX_DELAY},
+            "times": {"type": "integer", "minimum": 1},
+        },
+        "required": ["kind"],
+        "additionalProperties": False,
+    }
+
 _ROLE = {
     "type": "object",
     "properties": {
@@ -120,19 +145,19 @@ SCENARIO: dict[str, Any] = {
         "name": {"type": "string", "pattern": r"^[a-z0-9][a-z0-9._-]*$"},
         "family": {"type": "string", "pattern": r"^[a-z0-9][a-z0-9._-]*$"},
         "doc": _STR,
-        "env": {"type": "object", "additionalProperties": _ENV_VALUE,
+        "env": {"type": "object", "propertyNames": _ENV_NAME, "additionalProperties": _ENV_VALUE,
                 "description": "variables set on top of the hermetic environment (placeholders allowed)"},
         "env_keys": {"type": "string", "enum": ["issued", "issued-temporary"],
                      "description": "sugar: AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY(/AWS_SESSION_TOKEN) issued to env"},
         "files": {
             "type": "object",
             "properties": {
-                "credentials": {"type": "object", "additionalProperties": _SECTION,
+                "credentials": {"type": "object", "propertyNames": _PROFILE_NAME, "additionalProperties": _SECTION,
                                 "description": "profile -> section of the shared credentials file"},
-                "config": {"type": "object", "additionalProperties": _SECTION,
+                "config": {"type": "object", "propertyNames": _PROFILE_NAME, "additionalProperties": _SECTION,
                            "description": "profile -> [default] or [profile name] of the config file"},
-                "credentials_raw": {"type": "string", "description": "verbatim text, written before the sections"},
-                "config_raw": {"type": "string", "description": "verbatim text, written before the sections"},
+                "credentials_raw": {**_STR, "description": "verbatim text, written before the sections"},
+                "config_raw": {**_STR, "description": "verbatim text, written before the sections"},
             },
             "additionalProperties": False,
         },
@@ -140,10 +165,10 @@ SCENARIO: dict[str, Any] = {
             "type": "object",
             "description": "the fake IMDS (present: AWS_EC2_METADATA_DISABLED is unset)",
             "properties": {
-                "roles": {"anyOf": [{"type": "array", "items": _STR},
-                                    {"type": "object", "additionalProperties": _ROLE}]},
+                "roles": {"anyOf": [{"type": "array", "items": _ROLE_NAME},
+                                    {"type": "object", "propertyNames": _ROLE_NAME, "additionalProperties": _ROLE}]},
                 "v1": {"type": "boolean", "description": "serve IMDSv1 (no token); default false"},
-                "faults": {"type": "array", "items": _FAULT},
+                "faults": {"type": "array", "items": _fault(IMDS_TARGETS)},
             },
             "additionalProperties": False,
         },
@@ -159,7 +184,7 @@ SCENARIO: dict[str, Any] = {
                 "host": {"type": "string", "enum": ["127.0.0.1", "localhost"],
                          "description": "the host AWS_CONTAINER_CREDENTIALS_FULL_URI names (the fake listens on "
                          "127.0.0.1)"},
-                "faults": {"type": "array", "items": _FAULT},
+                "faults": {"type": "array", "items": _fault(CONTAINER_TARGETS)},
             },
             "additionalProperties": False,
         },
@@ -195,8 +220,8 @@ SCENARIO: dict[str, Any] = {
                 "properties": {
                     **_OUTCOME_PROPS,
                     "skip": {"type": "boolean", "description": "do not run this target (say why in reason)"},
-                    "reason": {"type": "string", "minLength": 1},
-                    "key": {"type": "string", "description": "the README divergence row, if any"},
+                    "reason": {**_STR, "minLength": 1},
+                    "key": {**_STR, "description": "the README divergence row, if any"},
                 },
                 "required": ["reason"],
                 "additionalProperties": False,
@@ -264,6 +289,7 @@ class ContainerSpec:
     faults: tuple[dict[str, Any], ...] = ()
 
 
+@hidden_from_diffs
 @dataclass(frozen=True, repr=False)
 class SettingsSpec:
     keys: str | None = None
@@ -287,6 +313,7 @@ class SettingsSpec:
         )
 
 
+@hidden_from_diffs
 @dataclass(frozen=True, repr=False)
 class Scenario:
     """One scenario of a file, validated. ``line`` is where its mapping starts (1-based)."""

@@ -35,3 +35,7 @@ __all__ = [
 ]
 
 __version__ = "0.1.0"
+
+#: ``pytest_plugins = ["pytest_bedrock_creds"]`` in a conftest loads the plugin module (a list of
+#: names read by pytest, not an import of it: the core still works without pytest).
+pytest_plugins = ["pytest_bedrock_creds.plugin"]

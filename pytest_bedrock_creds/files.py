@@ -3,7 +3,9 @@
 Files are written in the exact forms the SDKs read: ``[name]`` sections in the
 credentials file; ``[default]``, ``[profile name]`` and ``[sso-session name]`` in the
 config file. Repeated calls merge into the same section. ``write_raw`` writes text as
-given (for malformed files); structured sections written afterwards are appended to it.
+given (for malformed files; ``bytes`` for content that is not UTF-8); structured sections
+written afterwards are appended to it. Files are written 0600 in a 0700 ``.aws``, as the AWS
+CLI writes them.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from pytest_bedrock_creds import process, sso_cache
 from pytest_bedrock_creds.env import AwsEnv
 from pytest_bedrock_creds.ledger import IssuedCredentials, IssuedToken
 from pytest_bedrock_creds.login_cache import write_login_cache
+from pytest_bedrock_creds.tempfiles import write_private
 from pytest_bedrock_creds.web_identity import role_name, write_token_file
 
 __all__ = ["AwsFiles"]
@@ -33,7 +36,7 @@ class AwsFiles:
     def __init__(self, env: AwsEnv) -> None:
         self.env = env
         self._sections: dict[FileKind, dict[str, dict[str, str]]] = {"credentials": {}, "config": {}}
-        self._raw: dict[FileKind, str] = {"credentials": "", "config": ""}
+        self._raw: dict[FileKind, bytes] = {"credentials": b"", "config": b""}
         self._owners: dict[str, str] = {}  # sso-session -> the profile its cached token names
 
     @property
@@ -199,18 +202,33 @@ class AwsFiles:
         self.config(profile, login_session=session, **settings)
         return issued
 
-    def write_raw(self, kind: FileKind, text: str) -> Path:
-        """Write ``text`` verbatim (sections written later are appended after it)."""
+    def write_raw(self, kind: FileKind, text: str | bytes) -> Path:
+        """Write ``text`` verbatim (sections written later are appended after it).
+
+        ``str`` is written as UTF-8; give ``bytes`` for content that is not UTF-8 (a ``str``
+        that cannot be encoded, such as one with a lone surrogate, is refused and nothing
+        is written).
+        """
         path = self.path(kind)
-        if not isinstance(text, str):
-            raise TypeError(f"write_raw({kind!r}, ...) needs str text, got {type(text).__name__}")
-        self._raw[kind] = text
+        if isinstance(text, str):
+            try:
+                data = text.encode("utf-8")
+            except UnicodeEncodeError as exc:
+                raise ValueError(
+                    f"write_raw({kind!r}, ...): the text cannot be written as UTF-8: {exc.reason} "
+                    f"{text[exc.start:exc.end]!r} at index {exc.start}; pass bytes to write bytes that are not UTF-8"
+                ) from None
+        elif isinstance(text, (bytes, bytearray)):
+            data = bytes(text)
+        else:
+            raise TypeError(f"write_raw({kind!r}, ...) needs str or bytes, got {type(text).__name__}")
+        self._raw[kind] = data
         self._flush(kind)
         return path
 
     def remove(self, kind: FileKind) -> None:
         """Delete a file and forget what was written to it."""
-        self._raw[kind] = ""
+        self._raw[kind] = b""
         self._sections[kind] = {}
         self.path(kind).unlink(missing_ok=True)
 
@@ -262,13 +280,12 @@ class AwsFiles:
 
     def _flush(self, kind: FileKind) -> None:
         path = self.path(kind)
-        path.parent.mkdir(parents=True, exist_ok=True)
+        path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
         parts = [self._raw[kind]] if self._raw[kind] else []
         for section, values in self._sections[kind].items():
             lines = [f"[{section}]"] + [f"{k} = {v}" for k, v in values.items()]
-            parts.append("\n".join(lines) + "\n")
-        joined = "\n".join(p if p.endswith("\n") else p + "\n" for p in parts)
-        path.write_text(joined, encoding="utf-8")
+            parts.append(("\n".join(lines) + "\n").encode("utf-8"))
+        write_private(path, b"\n".join(p if p.endswith(b"\n") else p + b"\n" for p in parts))
 
 
 def _check_name(name: str) -> str:

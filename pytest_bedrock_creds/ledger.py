@@ -33,7 +33,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from pytest_bedrock_creds.redact import redact
+from pytest_bedrock_creds.redact import hidden_from_diffs, redact
 
 __all__ = [
     "SOURCE_PREFIXES",
@@ -106,6 +106,7 @@ def _check_value(what: str, value: str | None) -> None:
         )
 
 
+@hidden_from_diffs
 @dataclass(frozen=True, repr=False)
 class IssuedCredentials:
     """AWS credentials handed to one source. The repr never shows the secret or token."""
@@ -148,6 +149,7 @@ class IssuedCredentials:
     __str__ = __repr__
 
 
+@hidden_from_diffs
 @dataclass(frozen=True, repr=False)
 class IssuedToken:
     """A token handed to one source: a Bedrock API key (``bearer:*``), a web identity token

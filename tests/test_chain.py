@@ -213,3 +213,20 @@ def test_invalid_imds_endpoint_mode_is_a_configuration_error(aws_env: AwsEnv) ->
 
 def test_chain_error_is_an_exception_users_can_catch() -> None:
     assert issubclass(ConfigFileError, ChainError)
+
+
+@pytest.mark.parametrize(
+    "variables",
+    [
+        {"AWS_EC2_METADATA_DISABLED": "false", "AWS_EC2_METADATA_SERVICE_ENDPOINT": "http://[::1"},
+        {"AWS_CONTAINER_CREDENTIALS_FULL_URI": "http://127.0.0.1:99999/"},
+        {"AWS_CONTAINER_CREDENTIALS_FULL_URI": "http://127.0.0.1:notaport/"},
+        {"AWS_CONTAINER_CREDENTIALS_FULL_URI": "http://127.0.0.1:1/", "AWS_CONTAINER_AUTHORIZATION_TOKEN": "tök-ïñ-ℌ"},
+        {"AWS_CONTAINER_CREDENTIALS_FULL_URI": "https://xn--a.example/"},
+    ],
+)
+def test_bad_endpoint_values_are_an_error_never_a_raw_exception(aws_env: AwsEnv, variables: dict[str, str]) -> None:
+    aws_env.set(**variables)
+    result = resolve()  # must not raise
+    assert result.scheme is None and result.error
+    assert "tök" not in (result.error or "") + result.explain()

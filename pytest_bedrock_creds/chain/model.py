@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
-from pytest_bedrock_creds.redact import redact
+from pytest_bedrock_creds.redact import hidden_from_diffs, redact
 
 __all__ = [
     "ERROR_KINDS",
@@ -25,6 +25,7 @@ Scheme = Literal["bearer", "sigv4"]
 Outcome = Literal["used", "skipped", "error", "not reached"]
 
 
+@hidden_from_diffs
 @dataclass(frozen=True, repr=False)
 class ServiceSettings:
     """What a program gives the Bedrock client in code (the "service settings").
@@ -79,6 +80,7 @@ class Skip:
     reason: str
 
 
+@hidden_from_diffs
 @dataclass(frozen=True, repr=False)
 class Found:
     """A resolver's answer: use this identity; the chain stops."""
@@ -163,6 +165,7 @@ class ConfigFileError(ChainError):
         return (type(self), (str(self.path), self.line, self.problem))
 
 
+@hidden_from_diffs
 @dataclass(frozen=True, repr=False)
 class Resolution:
     """What the reference chain decided, and why.

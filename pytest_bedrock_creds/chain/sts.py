@@ -20,6 +20,7 @@ from pytest_bedrock_creds.chain.http import HttpResult
 from pytest_bedrock_creds.chain.model import ChainError, Found
 from pytest_bedrock_creds.chain.region import resolve_region
 from pytest_bedrock_creds.chain.service_call import RETRYABLE_CODES, call_service
+from pytest_bedrock_creds.redact import hidden_from_diffs
 
 __all__ = ["StsCredentials", "assume_role", "assume_role_with_web_identity", "sts_endpoint"]
 
@@ -29,6 +30,7 @@ _RETRY_CODES = RETRYABLE_CODES | {"IDPCommunicationError"}
 _CONTENT_TYPE = "application/x-www-form-urlencoded; charset=utf-8"
 
 
+@hidden_from_diffs
 @dataclass(frozen=True, repr=False)
 class StsCredentials:
     """What STS answered: temporary credentials (the repr names only the key id)."""

@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field, replace
 
-from pytest_bedrock_creds.redact import redact
+from pytest_bedrock_creds.redact import hidden_from_diffs, redact
 from pytest_bedrock_creds.scenarios.schema import ERROR_KINDS, Expectation
 from pytest_bedrock_creds.servers.bedrock_records import BedrockRequest
 
@@ -63,6 +63,7 @@ def classify_error(message: str) -> str:
     return "other"
 
 
+@hidden_from_diffs
 @dataclass(frozen=True, repr=False)
 class Observation:
     """What a target did.

@@ -33,13 +33,16 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from pytest_bedrock_creds.chain.model import ERROR_KINDS as CHAIN_ERROR_KINDS
-from pytest_bedrock_creds.redact import redact
+from pytest_bedrock_creds.redact import hidden_from_diffs, redact
 from pytest_bedrock_creds.scenarios.operations import SCENARIO_OPERATIONS
+from pytest_bedrock_creds.servers.container import CONTAINER_TARGETS
+from pytest_bedrock_creds.servers.imds_model import IMDS_TARGETS
 
 __all__ = [
     "CHAIN_PLACEHOLDER",
     "ERROR_KINDS",
     "FAKE_URL",
+    "MAX_DELAY",
     "PLACEHOLDER",
     "RESOLVERS",
     "RUNNER_REGION",
@@ -79,8 +82,23 @@ CHAIN_PLACEHOLDER = re.compile(
     r"\{(account-id|role-arn|web-identity-token|expired-web-identity-token|process|login-session)"
     r"(?::([A-Za-z0-9_+=,.@-]{1,64}))?\}")
 
-_STR = {"type": "string"}
-_ENV_VALUE = {"type": ["string", "null"], "description": "a value (\"\" is a value); null unsets the variable"}
+# Bounds that keep every value the loader accepts usable when the scenario runs: it must reach
+# os.environ, UTF-8 files and HTTP headers, so no NUL and no lone surrogate (YAML's "\0" and
+# "\ud800" escapes make both); names that become env variables, INI lines or URL paths are
+# held to what those allow. ("$comment" is the hint the loader's errors show.)
+_TEXT_PATTERN = r"^[^\x00\ud800-\udfff]*$"
+_STR = {"type": "string", "pattern": _TEXT_PATTERN, "$comment": "no NUL character or lone surrogate"}
+_LINE = {"type": "string", "pattern": r"^[^\x00\r\n\ud800-\udfff]*$",
+         "$comment": "one line: no line break, NUL character or lone surrogate"}
+_ENV_NAME = {"pattern": r"^[A-Za-z_][A-Za-z0-9_]*$",
+             "$comment": "an environment variable name: letters, digits and '_', not starting with a digit"}
+_PROFILE_NAME = {"pattern": r"^[^\[\]\x00\r\n\ud800-\udfff]+$",
+                 "$comment": "a profile name: no '[', ']', line break, NUL character or lone surrogate"}
+_FILE_KEY = {"pattern": r"^[A-Za-z0-9_.-]+$", "$comment": "a setting name: letters, digits, '_', '.', '-'"}
+_ROLE_NAME = {"type": "string", "pattern": r"^[A-Za-z0-9+=,.@_-]{1,64}$",
+              "$comment": "an IAM role name: 1-64 of letters, digits and +=,.@_-"}
+_ENV_VALUE = {"type": ["string", "null"], "pattern": _TEXT_PATTERN, "$comment": _STR["$comment"],
+              "description": "a value (\"\" is a value); null unsets the variable"}
 _SECTION = {
     "description": "'issued' (fresh key pair for this file and profile), 'issued-temporary' (with a session "
     "token), or the settings written as given; 'keys: issued|issued-temporary' adds a fresh pair",
@@ -89,21 +107,22 @@ _SECTION = {
         {
             "type": "object",
             "properties": {"keys": {"type": "string", "enum": ["issued", "issued-temporary"]}},
-            "additionalProperties": {"type": "string"},
+            "propertyNames": _FILE_KEY,
+            "additionalProperties": _LINE,
         },
     ],
 }
 _OUTCOME_PROPS: dict[str, Any] = {
     "scheme": {"type": "string", "enum": ["bearer", "sigv4"]},
-    "source": {"type": "string", "description": "a ledger label: bearer:env, bearer:settings, static, env, "
+    "source": {**_STR, "description": "a ledger label: bearer:env, bearer:settings, static, env, "
                "shared-credentials-file:<p>, config-file:<p>, container, imds:<role>, optionally with #tag; "
                "or what a target really sent: bearer:<empty>, <unknown key '...'>, <unknown token>"},
-    "error": {"type": "string", "description": "substring of '<kind>: <message>'; kinds: " + ", ".join(ERROR_KINDS)
+    "error": {**_STR, "description": "substring of '<kind>: <message>'; kinds: " + ", ".join(ERROR_KINDS)
               + ". With scheme and source too: the request arrived with that identity and the fake rejected "
               "it ('rejected: <AWS error code>: ...')"},
     "signature_valid": {"type": "boolean", "description": "false: the request is signed with this source's key "
                         "but a wrong secret, so the fake rejects it (default: the signature must verify)"},
-    "via": {"anyOf": [{"type": "string"}, {"type": "array", "items": {"type": "string"}}],
+    "via": {"anyOf": [_STR, {"type": "array", "items": _STR}],
             "description": "the rest of the lineage: the source (or sources, newest first) whose credentials "
             "obtained the ones that signed, e.g. shared-credentials-file:base for an assumed role; without it, "
             "none (credentials read as they are)"},
@@ -111,21 +130,25 @@ _OUTCOME_PROPS: dict[str, Any] = {
                "description": "the region the request was signed for (without it, a scenario that names no region "
                "is expected in the runner's region, " + RUNNER_REGION + ")"},
 }
+#: The longest delay fault (seconds); longer than any client's metadata timeout.
+MAX_DELAY = 60
+_FAULT_KINDS = ("fail", "delay", "hang", "malformed_json", "reset_connection")
 
 
-def _fault_schema(kinds: list[str], *, max_seconds: float | None = None, about: str | None = None,
-                  **extra: Any) -> dict[str, Any]:
-    """A fault entry: ``kind`` (one of ``kinds``; ``about`` describes them), ``status``, ``seconds`` (up to
-    ``max_seconds``), ``times``, and the ``extra`` properties."""
-    kind: dict[str, Any] = {"type": "string", "enum": kinds, **({"description": about} if about else {})}
-    seconds: dict[str, Any] = {"type": "number", "minimum": 0, **({"maximum": max_seconds} if max_seconds else {})}
+def _fault(targets: tuple[str, ...], *, kinds: tuple[str, ...] = _FAULT_KINDS, paths: bool = True,
+           max_delay: float = MAX_DELAY, **extra: Any) -> dict[str, Any]:
+    """A fault entry: ``kind`` (one of ``kinds``), ``target`` (one of ``targets``, or with ``paths`` a
+    path), ``status``, ``seconds`` (up to ``max_delay``), ``times``, and the ``extra`` properties."""
+    target = "^(?:" + "|".join(targets) + (r"|/[!-~]*" if paths else "") + ")$"
     return {
         "type": "object",
         "properties": {
-            "kind": kind,
+            "kind": {"type": "string", "enum": list(kinds)},
+            "target": {"type": "string", "pattern": target,
+                       "$comment": f"one of {', '.join(targets)}" + (", or a path starting with '/'" if paths else "")},
             **extra,
-            "status": {"type": "integer", "minimum": 100},
-            "seconds": seconds,
+            "status": {"type": "integer", "minimum": 100, "maximum": 599},
+            "seconds": {"type": "number", "minimum": 0, "maximum": max_delay},
             "times": {"type": "integer", "minimum": 1},
         },
         "required": ["kind"],
@@ -133,10 +156,6 @@ def _fault_schema(kinds: list[str], *, max_seconds: float | None = None, about: 
     }
 
 
-_FAULT = _fault_schema(["fail", "delay", "hang", "malformed_json", "reset_connection"], target={
-    "type": "string",
-    "description": "imds: token, role-list, credentials, any or a path; container: credentials or any",
-})
 _ROLE = {
     "type": "object",
     "properties": {
@@ -146,14 +165,16 @@ _ROLE = {
     "additionalProperties": False,
 }
 
-_NAME = {"type": "string", "pattern": r"^[A-Za-z0-9_+=,.@-]{1,64}$"}
-_STS_FAULT = _fault_schema(
-    ["error", "fail", "delay", "malformed_xml", "reset_connection"], max_seconds=5,
-    about="error: an AWS error document (code) after the signature check; fail: an HTTP status without one",
-    target={"type": "string", "enum": ["AssumeRole", "AssumeRoleWithWebIdentity", "GetCallerIdentity", "any"]},
-    code={"type": "string", "pattern": r"^[A-Za-z]+$", "description": "the AWS error code (kind error)"},
+_NAME = {"type": "string", "pattern": r"^[A-Za-z0-9_+=,.@-]{1,64}$",
+         "$comment": "a name: 1-64 of letters, digits and +=,.@_-"}
+_STS_FAULT = _fault(
+    ("AssumeRole", "AssumeRoleWithWebIdentity", "GetCallerIdentity", "any"), paths=False, max_delay=5,
+    kinds=("error", "fail", "delay", "malformed_xml", "reset_connection"),
+    code={"type": "string", "pattern": r"^[A-Za-z]+$", "description": "the AWS error code (kind error: an AWS "
+          "error document after the signature check; fail: an HTTP status without one)"},
 )
-_SSO_FAULT = _fault_schema(["fail", "delay", "malformed_json", "reset_connection"], max_seconds=5)
+_SSO_FAULT = _fault(("credentials", "any"), paths=False, max_delay=5,
+                    kinds=("fail", "delay", "malformed_json", "reset_connection"))
 
 SCENARIO: dict[str, Any] = {
     "type": "object",
@@ -161,23 +182,24 @@ SCENARIO: dict[str, Any] = {
         "name": {"type": "string", "pattern": r"^[a-z0-9][a-z0-9._-]*$"},
         "family": {"type": "string", "pattern": r"^[a-z0-9][a-z0-9._-]*$"},
         "doc": _STR,
-        "env": {"type": "object", "additionalProperties": _ENV_VALUE,
+        "env": {"type": "object", "propertyNames": _ENV_NAME, "additionalProperties": _ENV_VALUE,
                 "description": "variables set on top of the hermetic environment (placeholders allowed)"},
         "env_keys": {"type": "string", "enum": ["issued", "issued-temporary"],
                      "description": "sugar: AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY(/AWS_SESSION_TOKEN) issued to env"},
         "files": {
             "type": "object",
             "properties": {
-                "credentials": {"type": "object", "additionalProperties": _SECTION,
+                "credentials": {"type": "object", "propertyNames": _PROFILE_NAME, "additionalProperties": _SECTION,
                                 "description": "profile -> section of the shared credentials file"},
-                "config": {"type": "object", "additionalProperties": _SECTION,
+                "config": {"type": "object", "propertyNames": _PROFILE_NAME, "additionalProperties": _SECTION,
                            "description": "profile -> [default] or [profile name] of the config file"},
-                "sso_sessions": {"type": "object",
-                                 "additionalProperties": {"type": "object", "additionalProperties": {"type": "string"}},
+                "sso_sessions": {"type": "object", "propertyNames": _PROFILE_NAME,
+                                 "additionalProperties": {"type": "object", "propertyNames": _FILE_KEY,
+                                                          "additionalProperties": _LINE},
                                  "description": "name -> [sso-session name] of the config file (sso_start_url, "
                                  "sso_region ...)"},
-                "credentials_raw": {"type": "string", "description": "verbatim text, written before the sections"},
-                "config_raw": {"type": "string", "description": "verbatim text, written before the sections"},
+                "credentials_raw": {**_STR, "description": "verbatim text, written before the sections"},
+                "config_raw": {**_STR, "description": "verbatim text, written before the sections"},
             },
             "additionalProperties": False,
         },
@@ -185,10 +207,10 @@ SCENARIO: dict[str, Any] = {
             "type": "object",
             "description": "the fake IMDS (present: AWS_EC2_METADATA_DISABLED is unset)",
             "properties": {
-                "roles": {"anyOf": [{"type": "array", "items": _STR},
-                                    {"type": "object", "additionalProperties": _ROLE}]},
+                "roles": {"anyOf": [{"type": "array", "items": _ROLE_NAME},
+                                    {"type": "object", "propertyNames": _ROLE_NAME, "additionalProperties": _ROLE}]},
                 "v1": {"type": "boolean", "description": "serve IMDSv1 (no token); default false"},
-                "faults": {"type": "array", "items": _FAULT},
+                "faults": {"type": "array", "items": _fault(IMDS_TARGETS)},
             },
             "additionalProperties": False,
         },
@@ -204,7 +226,7 @@ SCENARIO: dict[str, Any] = {
                 "host": {"type": "string", "enum": ["127.0.0.1", "localhost"],
                          "description": "the host AWS_CONTAINER_CREDENTIALS_FULL_URI names (the fake listens on "
                          "127.0.0.1)"},
-                "faults": {"type": "array", "items": _FAULT},
+                "faults": {"type": "array", "items": _fault(CONTAINER_TARGETS)},
             },
             "additionalProperties": False,
         },
@@ -213,11 +235,11 @@ SCENARIO: dict[str, Any] = {
             "description": "the fake STS (always attached: AWS_ENDPOINT_URL_STS); any role in the ledger's "
             "account can be assumed unless 'roles' says what it demands",
             "properties": {
-                "roles": {"type": "object", "propertyNames": _NAME,
+                "roles": {"type": "object", "propertyNames": _ROLE_NAME,
                           "additionalProperties": {
                               "type": "object",
                               "properties": {
-                                  "external_id": _STR,
+                                  "external_id": _LINE,
                                   "max_session_duration": {"type": "integer", "minimum": 900, "maximum": 43200},
                                   "allow": {"type": "boolean"},
                               },
@@ -233,16 +255,16 @@ SCENARIO: dict[str, Any] = {
             "cache: profile -> the sso-session (or, legacy, the start URL) whose cached token the ledger issues to "
             "sso:<profile>",
             "properties": {
-                "tokens": {"type": "object", "additionalProperties": {
+                "tokens": {"type": "object", "propertyNames": _PROFILE_NAME, "additionalProperties": {
                     "type": "object",
                     "properties": {
-                        "session": _STR,
-                        "start_url": _STR,
+                        "session": _LINE,
+                        "start_url": _LINE,
                         "expired": {"type": "boolean"},
                     },
                     "additionalProperties": False,
                 }},
-                "deny": {"type": "array", "items": _STR, "description": "role names the user is not assigned"},
+                "deny": {"type": "array", "items": _ROLE_NAME, "description": "role names the user is not assigned"},
                 "faults": {"type": "array", "items": _SSO_FAULT},
             },
             "additionalProperties": False,
@@ -258,7 +280,7 @@ SCENARIO: dict[str, Any] = {
                     "credentials": {"type": "string", "enum": ["issued", "issued-long-term", "expired"],
                                     "description": "issued: temporary, expiring in an hour (default); "
                                     "issued-long-term: no SessionToken or Expiration; expired: expired an hour ago"},
-                    "output": {"type": "string", "description": "print this instead (placeholders allowed)"},
+                    "output": {**_STR, "description": "print this instead (placeholders allowed)"},
                     "exit_code": {"type": "integer", "minimum": 0, "maximum": 255},
                 },
                 "additionalProperties": False,
@@ -267,10 +289,11 @@ SCENARIO: dict[str, Any] = {
         "login": {
             "type": "object",
             "description": "aws login caches: profile -> the cached session (credentials issued to login:<profile>)",
+            "propertyNames": _PROFILE_NAME,
             "additionalProperties": {
                 "type": "object",
                 "properties": {
-                    "session": {"type": "string", "description": "the login_session (default: an IAM user ARN named "
+                    "session": {**_LINE, "description": "the login_session (default: an IAM user ARN named "
                                 "after the profile); {login-session:<profile>} stands for it"},
                     "cache": {"type": "string", "enum": ["valid", "expired", "none", "no-refresh-token"]},
                 },
@@ -309,8 +332,8 @@ SCENARIO: dict[str, Any] = {
                 "properties": {
                     **_OUTCOME_PROPS,
                     "skip": {"type": "boolean", "description": "do not run this target (say why in reason)"},
-                    "reason": {"type": "string", "minLength": 1},
-                    "key": {"type": "string", "description": "the README divergence row, if any"},
+                    "reason": {**_STR, "minLength": 1},
+                    "key": {**_STR, "description": "the README divergence row, if any"},
                 },
                 "required": ["reason"],
                 "additionalProperties": False,
@@ -398,13 +421,19 @@ class SsoSpec:
     faults: tuple[dict[str, Any], ...] = ()
 
 
-@dataclass(frozen=True)
+@hidden_from_diffs
+@dataclass(frozen=True, repr=False)
 class ProcessSpec:
-    """One ``credential_process`` command: what it prints and how it exits."""
+    """One ``credential_process`` command: what it prints and how it exits (``output`` may hold a
+    literal secret: the repr redacts it)."""
 
     credentials: str = "issued"
     output: str | None = None
     exit_code: int = 0
+
+    def __repr__(self) -> str:
+        return (f"ProcessSpec(credentials={self.credentials!r}, output={redact(self.output)}, "
+                f"exit_code={self.exit_code!r})")
 
 
 @dataclass(frozen=True)
@@ -415,6 +444,7 @@ class LoginSpec:
     cache: str = "valid"
 
 
+@hidden_from_diffs
 @dataclass(frozen=True, repr=False)
 class SettingsSpec:
     keys: str | None = None
@@ -438,6 +468,7 @@ class SettingsSpec:
         )
 
 
+@hidden_from_diffs
 @dataclass(frozen=True, repr=False)
 class Scenario:
     """One scenario of a file, validated. ``line`` is where its mapping starts (1-based)."""

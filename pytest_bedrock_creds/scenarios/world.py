@@ -43,6 +43,7 @@ from pytest_bedrock_creds.servers.container import FakeContainerCredentials
 from pytest_bedrock_creds.servers.imds import FakeImds
 from pytest_bedrock_creds.servers.sso import FakeSsoPortal
 from pytest_bedrock_creds.servers.sts import FakeSts
+from pytest_bedrock_creds.tempfiles import private_subdir, write_private
 
 __all__ = ["Prepared", "Runtime", "arm_fakes", "prepare"]
 
@@ -234,7 +235,7 @@ def _container_variables(spec: ContainerSpec, env: AwsEnv, runtime: Runtime) -> 
     elif spec.token == "inline-newline":
         variables["AWS_CONTAINER_AUTHORIZATION_TOKEN"] = token + "\n"
     elif spec.token == "file-newline" and token_file is not None:
-        token_file.write_text(token + "\n", encoding="utf-8")
+        write_private(token_file, (token + "\n").encode())
     return variables
 
 
@@ -267,8 +268,8 @@ def _write_files(scenario: Scenario, env: AwsEnv, issuer: _Issuer) -> None:
             parts += [_section(f"sso-session {name}", {k: issuer.substitute(v) for k, v in values.items()})
                       for name, values in (scenario.files.get("sso_sessions") or {}).items()]
         path = _file_path(kind, env)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text("\n".join(p if p.endswith("\n") else p + "\n" for p in parts), encoding="utf-8")
+        private_subdir(path.parent)
+        write_private(path, "\n".join(p if p.endswith("\n") else p + "\n" for p in parts).encode())
 
 
 def _section(header: str, values: dict[str, str]) -> str:
@@ -280,7 +281,7 @@ def _file_path(kind: str, env: AwsEnv) -> Path:
     reference expands it; the default place when the variable is empty or names a directory."""
     variable = "AWS_SHARED_CREDENTIALS_FILE" if kind == "credentials" else "AWS_CONFIG_FILE"
     default = env.home / ".aws" / kind
-    default.parent.mkdir(parents=True, exist_ok=True)  # so "~/.aws" always names a directory
+    private_subdir(default.parent)  # so "~/.aws" always names a directory
     raw = os.environ.get(variable)
     if not raw:
         return default

@@ -30,6 +30,7 @@ from pytest_bedrock_creds.servers.sigv4 import (
 from pytest_bedrock_creds.servers.useragent import credential_claims
 
 __all__ = [
+    "MOTO_KEY",
     "MSG_BAD_KEY",
     "MSG_BAD_KEY_FORMAT",
     "MSG_BIDI_BEARER",
@@ -43,6 +44,7 @@ __all__ = [
     "authenticate",
     "authenticate_sigv4",
     "explain",
+    "unknown_key_hint",
 ]
 
 _SIGNING_SERVICE = "bedrock"
@@ -176,11 +178,14 @@ def authenticate_sigv4(ledger: Ledger, request: HttpRequest, *, scheme: str, ser
     elif (date_error := check_date(amz_date, parsed.date)) is not None:
         error = date_error
     elif not result.valid:
+        # AWS quotes the canonical request, and with it the x-amz-security-token header's value.
+        # The session token is a secret: the quote redacts it, and the message stays as useful.
+        canonical = redact_text(result.canonical_request, {session_token} if session_token else set())
         error = (
             "InvalidSignatureException",
             (
                 f"{MSG_INVALID_SIGNATURE}\n\nThe Canonical String for this request should have been\n"
-                f"'{result.canonical_request}'\n\nThe String-to-Sign should have been\n"
+                f"'{canonical}'\n\nThe String-to-Sign should have been\n"
                 f"'{result.string_to_sign}'\n"
             ),
         )
@@ -198,7 +203,9 @@ def explain(ledger: Ledger, request: BedrockRequest, problems: list[str], others
         f"  auth: {auth!r}",
     ]
     if auth.scheme == "sigv4" and auth.access_key_id is not None:
-        lines.append("  " + ledger.attribute_key(auth.access_key_id).describe(repr(auth.access_key_id)))
+        attribution = ledger.attribute_key(auth.access_key_id)
+        hint = "" if attribution.issued or attribution.stale else unknown_key_hint(auth.access_key_id)
+        lines.append("  " + attribution.describe(repr(auth.access_key_id)) + hint)
     elif auth.scheme == "bearer" and auth.token is not None:
         if not auth.token.strip():
             lines.append("  the bearer token is blank: a blank value is never attributed to a source")
@@ -254,6 +261,18 @@ def auth_problems(
     if signature_valid is not UNSET and auth.signature_valid != signature_valid:
         problems.append(f"signature_valid is {auth.signature_valid!r}, expected {signature_valid!r}")
     return problems
+
+
+#: The access key id moto's ``mock_aws`` puts in ``AWS_ACCESS_KEY_ID`` when it starts.
+MOTO_KEY = "FOOBARKEY"
+
+
+def unknown_key_hint(access_key_id: str | None) -> str:
+    """Where an access key id the ledger never issued probably came from, when we can tell."""
+    if access_key_id == MOTO_KEY:
+        return (f" ({MOTO_KEY} is moto's: mock_aws() sets AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY when it starts; "
+                "use mock_aws(config={'core': {'mock_credentials': False}}) to keep the test's own credentials)")
+    return ""
 
 
 def _matching(issued: tuple[IssuedCredentials, ...], session_token: str | None) -> IssuedCredentials:

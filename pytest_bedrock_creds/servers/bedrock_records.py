@@ -1,6 +1,7 @@
 """The records FakeBedrock keeps: one :class:`BedrockRequest` per request, with its :class:`AuthRecord`.
 
-Both are frozen, and their reprs never show a token, a secret or a signature.
+Both are frozen, and their reprs never show a token, a secret or a signature; neither do
+pytest's diffs of two of them (:func:`~pytest_bedrock_creds.redact.hidden_from_diffs`).
 """
 
 from __future__ import annotations
@@ -9,7 +10,7 @@ import json
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from pytest_bedrock_creds.redact import redact
+from pytest_bedrock_creds.redact import hidden_from_diffs, redact
 from pytest_bedrock_creds.servers.base import header_value
 from pytest_bedrock_creds.servers.useragent import witness
 
@@ -19,6 +20,7 @@ Scheme = Literal["sigv4", "bearer", "none", "unknown"]
 _SECRET_HEADERS = frozenset({"authorization", "x-amz-security-token"})
 
 
+@hidden_from_diffs
 @dataclass(frozen=True, repr=False)
 class AuthRecord:
     """How one request authenticated. The repr never shows a token.
@@ -99,6 +101,7 @@ class AuthRecord:
     __str__ = __repr__
 
 
+@hidden_from_diffs
 @dataclass(frozen=True, repr=False)
 class BedrockRequest:
     """One request the fake received, with what it answered. The repr hides secrets."""

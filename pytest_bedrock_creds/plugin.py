@@ -10,32 +10,21 @@ import json
 import os
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import pytest
 
-from pytest_bedrock_creds import guard
-from pytest_bedrock_creds.chain import resolve
-from pytest_bedrock_creds.env import AwsEnv
-from pytest_bedrock_creds.files import AwsFiles
-from pytest_bedrock_creds.ledger import Ledger
-from pytest_bedrock_creds.redact import redact_text
-from pytest_bedrock_creds.scenarios import (
-    TARGETS,
-    Matrix,
-    Result,
-    Runtime,
-    Scenario,
-    ScenarioFileError,
-    load_file,
-    matches,
-    prepare,
-    run_target,
-    target_unavailable,
-)
-from pytest_bedrock_creds.servers.bedrock import FakeBedrock, VerifyMode
-from pytest_bedrock_creds.servers.container import FakeContainerCredentials
-from pytest_bedrock_creds.servers.imds import FakeImds
+# Everything else loads when a test first asks for it: the pytest11 entry point imports this
+# module in every pytest run, so an unused plugin must cost no more than these lines.
+if TYPE_CHECKING:
+    from pytest_bedrock_creds.env import AwsEnv
+    from pytest_bedrock_creds.files import AwsFiles
+    from pytest_bedrock_creds.ledger import Ledger
+    from pytest_bedrock_creds.scenarios import Matrix, Scenario
+    from pytest_bedrock_creds.servers.bedrock import FakeBedrock, VerifyMode
+    from pytest_bedrock_creds.servers.container import FakeContainerCredentials
+    from pytest_bedrock_creds.servers.imds import FakeImds
+    from pytest_bedrock_creds.vclock import VirtualClock
 
 GROUP = "bedrock-creds"
 _ISOLATE = "bedrock_isolate_env"
@@ -122,11 +111,18 @@ def pytest_configure(config: pytest.Config) -> None:
         "bedrock_fake_imds(roles=('bedrock-creds-role',), v1_enabled=False): this test sees a fake EC2 instance "
         "metadata service with these roles (see --bedrock-fake-imds)",
     )
+    config.addinivalue_line(
+        "markers",
+        "bedrock_virtual_clock: this test runs on a virtual clock (see the virtual_clock fixture): retry and "
+        "backoff sleeps, and waits on a fake that hangs or delays, cost no real time",
+    )
     if _option(config, _ISOLATE):
         config.pluginmanager.register(_IsolateEnvEverywhere(), "bedrock_creds_isolate_env")
     if _option(config, _FAKE_IMDS):
         config.pluginmanager.register(_FakeImdsEverywhere(), "bedrock_creds_fake_imds")
     if _option(config, _GUARD):
+        from pytest_bedrock_creds import guard
+
         guard.install()
         config.pluginmanager.register(_NetworkGuard(), "bedrock_creds_network_guard")
     _configure_scenarios(config)
@@ -137,10 +133,14 @@ class _NetworkGuard:
 
     @pytest.hookimpl(trylast=True)
     def pytest_sessionfinish(self, session: pytest.Session) -> None:
+        from pytest_bedrock_creds import guard
+
         if guard.BLOCKED:
             session.exitstatus = pytest.ExitCode.TESTS_FAILED
 
     def pytest_terminal_summary(self, terminalreporter: Any) -> None:
+        from pytest_bedrock_creds import guard
+
         if guard.BLOCKED:
             terminalreporter.write_line(
                 f"bedrock-creds network guard blocked {len(guard.BLOCKED)} attempt(s) to leave loopback: "
@@ -149,10 +149,15 @@ class _NetworkGuard:
             )
 
 
+#: Markers that give a test a fixture it did not ask for.
+_MARKER_FIXTURES = (("bedrock_fake_imds", "_bedrock_imds_for_test"), ("bedrock_virtual_clock", "virtual_clock"))
+
+
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
-        if item.get_closest_marker("bedrock_fake_imds") is not None:
-            _use_fixture(item, "_bedrock_imds_for_test")
+        for marker, fixture in _MARKER_FIXTURES:
+            if item.get_closest_marker(marker) is not None:
+                _use_fixture(item, fixture)
 
 
 def pytest_report_header(config: pytest.Config) -> str:
@@ -180,12 +185,16 @@ def bedrock_creds_region() -> str | None:
 @pytest.fixture(scope="session")
 def bedrock_ledger() -> Ledger:
     """The session's credential ledger: every fake credential is issued and attributed here."""
+    from pytest_bedrock_creds.ledger import Ledger
+
     return Ledger()
 
 
 @pytest.fixture
 def aws_env(bedrock_ledger: Ledger, bedrock_creds_region: str | None) -> Iterator[AwsEnv]:
     """A hermetic AWS environment for this test, restored exactly afterwards."""
+    from pytest_bedrock_creds.env import AwsEnv
+
     with AwsEnv(ledger=bedrock_ledger, region=bedrock_creds_region) as env:
         yield env
 
@@ -193,10 +202,12 @@ def aws_env(bedrock_ledger: Ledger, bedrock_creds_region: str | None) -> Iterato
 @pytest.fixture
 def aws_files(aws_env: AwsEnv) -> AwsFiles:
     """Shared credentials and config files inside ``aws_env``'s temporary home."""
+    from pytest_bedrock_creds.files import AwsFiles
+
     return AwsFiles(aws_env)
 
 
-_F = TypeVar("_F", FakeBedrock, FakeImds, FakeContainerCredentials)
+_F = TypeVar("_F", "FakeBedrock", "FakeImds", "FakeContainerCredentials")
 
 
 def _attached_view(server: _F, aws_env: AwsEnv) -> Iterator[_F]:
@@ -217,6 +228,8 @@ def bedrock_verify() -> VerifyMode:
 @pytest.fixture(scope="session")
 def bedrock_server(bedrock_ledger: Ledger, bedrock_verify: VerifyMode) -> Iterator[FakeBedrock]:
     """The session's FakeBedrock (one per xdist worker). Tests use ``fake_bedrock``."""
+    from pytest_bedrock_creds.servers.bedrock import FakeBedrock
+
     with FakeBedrock(ledger=bedrock_ledger, verify=bedrock_verify) as server:
         yield server
 
@@ -236,6 +249,8 @@ def fake_bedrock(bedrock_server: FakeBedrock, aws_env: AwsEnv, bedrock_verify: V
 @pytest.fixture(scope="session")
 def bedrock_imds_server(bedrock_ledger: Ledger) -> Iterator[FakeImds]:
     """The session's FakeImds (one per xdist worker). Tests use ``fake_imds``."""
+    from pytest_bedrock_creds.servers.imds import FakeImds
+
     with FakeImds(ledger=bedrock_ledger) as server:
         yield server
 
@@ -288,6 +303,8 @@ def _bedrock_imds_for_test(
 @pytest.fixture(scope="session")
 def bedrock_container_server(bedrock_ledger: Ledger) -> Iterator[FakeContainerCredentials]:
     """The session's FakeContainerCredentials (ECS flavour). Tests use ``fake_container_credentials``."""
+    from pytest_bedrock_creds.servers.container import FakeContainerCredentials
+
     with FakeContainerCredentials(ledger=bedrock_ledger) as server:
         yield server
 
@@ -303,6 +320,23 @@ def fake_container_credentials(
     yield from _attached_view(bedrock_container_server, aws_env)
 
 
+# -- virtual time ---------------------------------------------------------------------------
+
+
+@pytest.fixture
+def virtual_clock() -> Iterator[VirtualClock]:
+    """Run this test on a virtual clock: sleeps (``time.sleep``, ``asyncio.sleep``, botocore's,
+    anthropic's and the experimental client's retry backoff) return at once, and a client that
+    waits on a fake which hangs or delays its reply gets at once what it would have got after
+    the wait (a read timeout, or the reply). ``.elapsed`` is the virtual time that passed and
+    ``.sleeps`` the sleeps absorbed. ``@pytest.mark.bedrock_virtual_clock`` does the same
+    without asking for the fixture. See :mod:`pytest_bedrock_creds.vclock`."""
+    from pytest_bedrock_creds.vclock import virtual_clock as run_on_virtual_clock
+
+    with run_on_virtual_clock() as clock:
+        yield clock
+
+
 # -- scenarios: YAML precedence scenarios, run against every target; the conformance matrix ---------------
 # Files named bedrock_creds_*.yaml or *.bedrock.yaml (and paths in the ini setting bedrock_scenarios)
 # become one item per scenario and target. Results ride to the controller in user_properties, so the
@@ -312,8 +346,14 @@ _TARGETS_OPT = "bedrock_targets"
 _MATRIX_OPT = "bedrock_matrix"
 _SCENARIOS_INI = "bedrock_scenarios"
 _RESULT_KEY = "bedrock_scenario"
-_matrix_key = pytest.StashKey[Matrix]()
+_matrix_key: pytest.StashKey[Matrix] = pytest.StashKey()
 _runtime_cache_key = pytest.StashKey[dict[str, Any]]()
+
+
+def _targets() -> tuple[str, ...]:
+    from pytest_bedrock_creds.scenarios.names import TARGETS
+
+    return TARGETS
 
 
 def _add_scenario_options(group: Any, parser: pytest.Parser) -> None:
@@ -321,7 +361,7 @@ def _add_scenario_options(group: Any, parser: pytest.Parser) -> None:
         "--bedrock-targets",
         default=None,
         dest=_TARGETS_OPT,
-        help=f"comma-separated scenario targets to run ({', '.join(TARGETS)}; 'all' = default). "
+        help=f"comma-separated scenario targets to run ({', '.join(_targets())}; 'all' = default). "
         "A target that is not installed is skipped with the reason. ini: bedrock_targets",
     )
     group.addoption(
@@ -340,12 +380,13 @@ def _add_scenario_options(group: Any, parser: pytest.Parser) -> None:
 def _selected_targets(config: pytest.Config) -> tuple[str, ...]:
     raw = config.getoption(_TARGETS_OPT) or config.getini(_TARGETS_OPT) or "all"
     names = [n.strip() for n in str(raw).split(",") if n.strip()]
+    targets = _targets()
     if names in ([], ["all"]):
-        return TARGETS
-    unknown = [n for n in names if n not in TARGETS]
+        return targets
+    unknown = [n for n in names if n not in targets]
     if unknown:
-        raise pytest.UsageError(f"--bedrock-targets: unknown target(s) {unknown}; choose from {list(TARGETS)}")
-    return tuple(t for t in TARGETS if t in names)
+        raise pytest.UsageError(f"--bedrock-targets: unknown target(s) {unknown}; choose from {list(targets)}")
+    return tuple(t for t in targets if t in names)
 
 
 def _matrix_path(config: pytest.Config) -> str | None:
@@ -358,7 +399,6 @@ def _matrix_path(config: pytest.Config) -> str | None:
 
 
 def _configure_scenarios(config: pytest.Config) -> None:
-    config.stash[_matrix_key] = Matrix()
     config.stash[_runtime_cache_key] = {}
     _selected_targets(config)
     _matrix_path(config)
@@ -392,6 +432,8 @@ class ScenarioFile(pytest.File):
     """A YAML scenario file: one item per scenario and selected target."""
 
     def collect(self) -> list[pytest.Item]:
+        from pytest_bedrock_creds.scenarios import ScenarioFileError, load_file
+
         shown = self.config.rootpath and os.path.relpath(self.path, self.config.rootpath)
         try:
             scenarios = load_file(self.path, display=str(shown))
@@ -433,6 +475,8 @@ class ScenarioItem(pytest.Function):
             "family": scenario.family, "scenario": scenario.name, "target": target,
             "documented": documented, "reason": expectation.reason or "",
         })))
+        from pytest_bedrock_creds.scenarios import target_unavailable
+
         why = target_unavailable(target)
         if why is None and expectation.skip:
             why = f"{scenario.name} skips {target}: {expectation.reason}"
@@ -445,9 +489,16 @@ class ScenarioItem(pytest.Function):
     def run_scenario(
         self, ledger: Ledger, bedrock: FakeBedrock, imds: FakeImds, container: FakeContainerCredentials
     ) -> None:
+        from pytest_bedrock_creds.chain import resolve
+        from pytest_bedrock_creds.env import AwsEnv
+        from pytest_bedrock_creds.scenarios import Runtime, matches, prepare, run_target
+        from pytest_bedrock_creds.vclock import virtual_clock
+
         scenario = self.scenario
         runtime = Runtime(ledger, bedrock, imds, container, cache=self.config.stash[_runtime_cache_key])
-        with AwsEnv(ledger=ledger, region="us-east-1") as env:
+        # Retry sleeps and waits on a fake that hangs pass on a virtual clock: the verdicts are
+        # those of real time, without the waiting (see pytest_bedrock_creds.vclock).
+        with AwsEnv(ledger=ledger, region="us-east-1") as env, virtual_clock():
             prepared = prepare(scenario, env, runtime)
             self.secrets |= prepared.secrets
             reference = resolve(operation=scenario.operation, settings=prepared.settings)
@@ -473,6 +524,8 @@ class ScenarioItem(pytest.Function):
         raise ScenarioMismatch(self._redact("\n".join(lines)))
 
     def _redact(self, text: str) -> str:
+        from pytest_bedrock_creds.redact import redact_text
+
         return redact_text(text, self.secrets)
 
     def repr_failure(self, excinfo: pytest.ExceptionInfo[BaseException]) -> Any:  # type: ignore[override]
@@ -488,6 +541,8 @@ class _MatrixRecorder:
         self.config = config
 
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
+        if not report.user_properties:
+            return
         props = dict(report.user_properties)
         raw = props.get(_RESULT_KEY)
         if raw is None or (report.passed and report.when != "call"):
@@ -499,6 +554,10 @@ class _MatrixRecorder:
             status = "unexpected"
         else:
             status = "documented" if data["documented"] else "agrees"
+        from pytest_bedrock_creds.scenarios.matrix import Matrix, Result
+
+        if _matrix_key not in self.config.stash:
+            self.config.stash[_matrix_key] = Matrix()
         self.config.stash[_matrix_key].add(Result(data["family"], data["scenario"], data["target"], status,
                                                   data["reason"], str(props.get("bedrock_observed", ""))))
 
@@ -506,7 +565,7 @@ class _MatrixRecorder:
         config = self.config
         if hasattr(config, "workerinput"):
             return
-        matrix = config.stash[_matrix_key]
+        matrix = config.stash.get(_matrix_key, None)
         if not matrix:
             return
         terminalreporter.section("bedrock-creds conformance matrix")

@@ -4,20 +4,55 @@ Works without pytest: :func:`load_file` validates a file, :func:`prepare` builds
 scenario's world inside an :class:`~pytest_bedrock_creds.env.AwsEnv`, :func:`run_target`
 asks one target, and :class:`Matrix` renders the results. ``plugin.py`` turns files named
 ``bedrock_creds_*.yaml`` or ``*.bedrock.yaml`` into test items.
+
+The names load on first use: the plugin reads :data:`TARGETS` at start-up without loading
+YAML, the fakes or the SDK runners.
 """
 
-from pytest_bedrock_creds.scenarios.loader import ScenarioFileError, load_file, load_text
-from pytest_bedrock_creds.scenarios.matrix import STATUSES, Matrix, Result
-from pytest_bedrock_creds.scenarios.schema import SCHEMA, TARGETS, Expectation, Scenario
-from pytest_bedrock_creds.scenarios.targets import (
-    Observation,
-    Prepared,
-    Runtime,
-    matches,
-    prepare,
-    run_target,
-    target_unavailable,
-)
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from pytest_bedrock_creds.scenarios.loader import ScenarioFileError, load_file, load_text
+    from pytest_bedrock_creds.scenarios.matrix import STATUSES, Matrix, Result
+    from pytest_bedrock_creds.scenarios.schema import SCHEMA, TARGETS, Expectation, Scenario
+    from pytest_bedrock_creds.scenarios.targets import (
+        Observation,
+        Prepared,
+        Runtime,
+        matches,
+        prepare,
+        run_target,
+        target_unavailable,
+    )
+
+_LOADER = "pytest_bedrock_creds.scenarios.loader"
+_MATRIX = "pytest_bedrock_creds.scenarios.matrix"
+_SCHEMA = "pytest_bedrock_creds.scenarios.schema"
+_TARGETS = "pytest_bedrock_creds.scenarios.targets"
+
+#: Where each public name lives.
+_EXPORTS = {
+    "SCHEMA": _SCHEMA,
+    "STATUSES": _MATRIX,
+    "TARGETS": _SCHEMA,
+    "Expectation": _SCHEMA,
+    "Matrix": _MATRIX,
+    "Observation": _TARGETS,
+    "Prepared": _TARGETS,
+    "Result": _MATRIX,
+    "Runtime": _TARGETS,
+    "Scenario": _SCHEMA,
+    "ScenarioFileError": _LOADER,
+    "load_file": _LOADER,
+    "load_text": _LOADER,
+    "matches": _TARGETS,
+    "prepare": _TARGETS,
+    "run_target": _TARGETS,
+    "target_unavailable": _TARGETS,
+}
 
 __all__ = [
     "SCHEMA",
@@ -38,3 +73,16 @@ __all__ = [
     "run_target",
     "target_unavailable",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted([*globals(), *__all__])

@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from pytest_bedrock_creds.redact import redact
+from pytest_bedrock_creds.scenarios.names import TARGETS
 
 __all__ = [
     "ERROR_KINDS",
@@ -38,8 +39,6 @@ __all__ = [
     "SettingsSpec",
 ]
 
-#: Every target, in matrix column order.
-TARGETS = ("reference", "botocore", "aws-sdk-bedrock-runtime", "anthropic")
 
 #: What an ``expect.error`` substring is matched against: ``"<kind>: <message>"``.
 ERROR_KINDS = (

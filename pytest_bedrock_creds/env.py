@@ -12,14 +12,13 @@ boto3's default session is put back, also when the block raises.
 from __future__ import annotations
 
 import os
-import shutil
 import sys
-import tempfile
 from collections.abc import Mapping
 from pathlib import Path
 from types import TracebackType
 from typing import Any, Protocol
 
+from pytest_bedrock_creds import homes
 from pytest_bedrock_creds.ledger import IssuedCredentials, Ledger
 from pytest_bedrock_creds.redact import redact
 
@@ -95,7 +94,7 @@ class AwsEnv:
         if self._saved is not None:
             raise RuntimeError("this AwsEnv is already active; create another one to nest")
         self._saved = dict(os.environ)
-        self._home = Path(tempfile.mkdtemp(prefix="bedrock-creds-home-"))
+        self._home = homes.take()
         try:
             for name in list(os.environ):
                 if name.startswith("AWS_") or name in ISOLATED_VARIABLES:
@@ -124,7 +123,7 @@ class AwsEnv:
         self._saved_boto3_session = None
         _clear_sdk_session_caches()
         if self._home is not None:
-            shutil.rmtree(self._home, ignore_errors=True)
+            homes.give_back(self._home)
             self._home = None
 
     @property

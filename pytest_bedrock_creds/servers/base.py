@@ -23,6 +23,7 @@ the sockets and threads, so the rules live in one place:
 from __future__ import annotations
 
 import logging
+import re
 import select
 import selectors
 import socket
@@ -44,8 +45,10 @@ log = logging.getLogger("pytest_bedrock_creds.servers")
 
 _LOOPBACK = {"127.0.0.1", "::1", "localhost"}
 _METHODS = frozenset({"GET", "PUT", "POST", "DELETE", "HEAD", "PATCH", "OPTIONS"})
-_TOKEN = frozenset(b"!#$%&'*+-.^_`|~0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz")
-_HEX = frozenset(b"0123456789abcdefABCDEF")
+#: The characters of an HTTP token (a method, a header name): ``bytes.translate`` deletes them all
+#: from a valid token, leaving nothing.
+_TOKEN = b"!#$%&'*+-.^_`|~0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+_HEX = b"0123456789abcdefABCDEF"
 _MAX_HEADERS = 100
 _MAX_LINE = 8192
 
@@ -133,14 +136,16 @@ class _Gone(Exception):
     """The client went away (or the server is stopping): close without answering."""
 
 
-_date_cache: tuple[int, bytes] = (0, b"")
+_PHRASES = {status.value: status.phrase for status in HTTPStatus}
+_date_cache: tuple[int, str] = (0, "")
 
 
-def _http_date() -> bytes:
+def _http_date() -> str:
+    """The ``Date`` header line, made once a second."""
     global _date_cache
     now = int(vclock.real_time())
     if _date_cache[0] != now:
-        _date_cache = (now, formatdate(now, usegmt=True).encode("ascii"))
+        _date_cache = (now, "Date: " + formatdate(now, usegmt=True))
     return _date_cache[1]
 
 
@@ -162,17 +167,23 @@ class _Connection:
         self.client = client
         self.buf = bytearray()
         self.deadline = 0.0
+        self.timeout: float | None = -1.0  # what the socket has now; -1: not set by us yet
 
     # -- reading ------------------------------------------------------------------------------
+    def use_timeout(self, seconds: float | None) -> None:
+        """Set the socket's timeout (for reads and writes), skipping the system calls when unchanged."""
+        if self.timeout != seconds:
+            self.timeout = seconds
+            self.sock.settimeout(seconds)
+
     def _recv(self, idle: bool) -> bytes:
-        owner = self.owner
         if idle:
-            self.sock.settimeout(owner.idle_timeout)
+            self.use_timeout(self.owner.idle_timeout)
         else:
             left = self.deadline - vclock.real_monotonic()
             if left <= 0:
                 raise _Refused(408, "the request did not arrive in time")
-            self.sock.settimeout(left)
+            self.use_timeout(left)
         try:
             data = self.sock.recv(65536)
         except TimeoutError:
@@ -268,7 +279,7 @@ class _Connection:
         while True:
             line = self.read_line()
             size_text = line.split(b";", 1)[0].strip(b" \t")
-            if not size_text or not all(c in _HEX for c in size_text):
+            if not size_text or size_text.translate(None, _HEX):
                 raise _Refused(400, f"invalid chunk size {line[:40]!r}")
             size = int(size_text, 16)
             if size > limit - total:
@@ -297,6 +308,7 @@ class _Connection:
                 self.write(HttpResponse(refused.status, refused.message.encode(), {"Content-Type": "text/plain"}),
                            close=True, head_only=False)
                 return
+            self.use_timeout(owner.idle_timeout)  # the reply is written with the idle timeout
             request = HttpRequest(method, target, headers, body, str(self.client[0]))
             connection = (header_value(headers, "Connection") or "").lower()
             keep = "close" not in connection if version == "HTTP/1.1" else "keep-alive" in connection
@@ -337,25 +349,20 @@ class _Connection:
     # -- writing ------------------------------------------------------------------------------
     def write(self, response: HttpResponse, *, close: bool, head_only: bool) -> bool:
         """Send ``response``; ``False`` if the client went away."""
-        try:
-            phrase = HTTPStatus(response.status).phrase
-        except ValueError:
-            phrase = ""
-        headers = dict(response.headers)
         body = response.body
         streamed = not isinstance(body, bytes | bytearray)
+        lines = [f"HTTP/1.1 {response.status} {_PHRASES.get(response.status, '')}"]
+        lines.extend(f"{k}: {v}" for k, v in response.headers.items() if not (close and k == "Connection"))
         if streamed:
-            headers["Transfer-Encoding"] = "chunked"
-        else:
-            assert isinstance(body, bytes | bytearray)
-            headers.setdefault("Content-Length", str(len(body)))
+            lines.append("Transfer-Encoding: chunked")
+        elif "Content-Length" not in response.headers:
+            lines.append(f"Content-Length: {len(body)}")  # type: ignore[arg-type]
         if close:
-            headers["Connection"] = "close"
-        lines = [f"HTTP/1.1 {response.status} {phrase}"]
-        lines.extend(f"{k}: {v}" for k, v in headers.items())
-        if "Date" not in headers:
-            lines.append("Date: " + _http_date().decode())
-        head = ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1")
+            lines.append("Connection: close")
+        if "Date" not in response.headers:
+            lines.append(_http_date())
+        lines.append("\r\n")
+        head = "\r\n".join(lines).encode("latin-1")
         try:
             if not streamed or head_only:
                 assert head_only or isinstance(body, bytes | bytearray)
@@ -384,28 +391,36 @@ class _Connection:
         return True
 
 
+#: Header field lines, one per line: ``token ":" value`` (no folded lines, no bare CR).
+_FIELD_LINES = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+:[^\r\n]*\r?(?:\n[!#$%&'*+\-.^_`|~0-9A-Za-z]+:[^\r\n]*\r?)*")
+
+
 def _parse_head(head: bytes) -> tuple[str, str, str, tuple[tuple[str, str], ...]]:
-    lines = head.split(b"\n")
-    request_line = lines[0].rstrip(b"\r")
-    parts = request_line.split(b" ")
-    if len(parts) != 3 or not parts[0] or not parts[1] or not all(c in _TOKEN for c in parts[0]):
+    text = head.decode("latin-1")
+    request_line, _, fields = text.partition("\n")
+    request_line = request_line.removesuffix("\r")
+    parts = request_line.split(" ")
+    if len(parts) != 3 or not parts[0] or not parts[1] or parts[0].encode("latin-1").translate(None, _TOKEN):
         raise _Refused(400, f"bad request line {request_line[:80]!r}")
-    method, target, version = (p.decode("latin-1") for p in parts)
+    method, target, version = parts
     if version not in ("HTTP/1.1", "HTTP/1.0"):
         if version.startswith("HTTP/") and version[5:6].isdigit():
             raise _Refused(505, f"HTTP version {version} is not supported")
         raise _Refused(400, f"bad request line {request_line[:80]!r}")
     if method not in _METHODS:
         raise _Refused(501, f"method {method!r} is not supported")
-    if len(lines) - 1 > _MAX_HEADERS:
+    if not fields:
+        return method, target, version, ()
+    lines = fields.split("\n")
+    if len(lines) > _MAX_HEADERS:
         raise _Refused(431, f"more than {_MAX_HEADERS} header fields")
-    headers: list[tuple[str, str]] = []
-    for raw in lines[1:]:
-        line = raw[:-1] if raw.endswith(b"\r") else raw
-        name, colon, value = line.partition(b":")
-        if not colon or not name or not all(c in _TOKEN for c in name):
-            raise _Refused(400, f"bad header line {line[:80]!r}")
-        headers.append((name.decode("latin-1"), value.lstrip(b" \t").decode("latin-1")))
+    if _FIELD_LINES.fullmatch(fields) is None:
+        bad = next(line for line in lines if _FIELD_LINES.fullmatch(line) is None)
+        raise _Refused(400, f"bad header line {bad.removesuffix(chr(13))[:80]!r}")
+    headers = []
+    for line in lines:
+        name, _, value = line.removesuffix("\r").partition(":")
+        headers.append((name, value.lstrip(" \t")))
     return method, target, version, tuple(headers)
 
 

@@ -1,10 +1,11 @@
 """Server-side SigV4 verification, using botocore's own signer.
 
-The fake never reimplements the SigV4 arithmetic. It rebuilds the request it received as a
-:class:`botocore.awsrequest.AWSRequest` (the raw, still percent-encoded path, the query as
-received, only the headers the client listed in ``SignedHeaders``, the exact body bytes) and
-asks :class:`botocore.auth.SigV4Auth` for the canonical request, the string to sign and the
-signature under the secret the ledger issued for that key.
+The fake never reimplements the SigV4 arithmetic. It hands :class:`botocore.auth.SigV4Auth` the
+request it received (the raw, still percent-encoded path, the query as received, only the
+headers the client listed in ``SignedHeaders``, the exact body bytes; with just the attributes
+``SigV4Auth`` reads, as a :class:`botocore.awsrequest.AWSRequest` has them) and asks it for the
+canonical request, the string to sign and the signature under the secret the ledger issued for
+that key.
 
 botocore's ``_normalize_url_path`` quotes the path once more (``safe="/~"``), which applied to
 the raw path is exactly the double encoding AWS uses for every service but S3: boto3 sends
@@ -18,12 +19,14 @@ import base64
 import functools
 import hmac
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
+from typing import Any
 from urllib.parse import unquote
 
 from botocore.auth import SigV4Auth, SigV4QueryAuth
-from botocore.awsrequest import AWSRequest, HTTPHeaders
+from botocore.awsrequest import AWSRequest
 from botocore.credentials import Credentials
 
 from pytest_bedrock_creds.servers.base import HttpRequest
@@ -67,6 +70,10 @@ class SigV4Authorization:
     @classmethod
     def parse(cls, value: str) -> SigV4Authorization:
         """Parse the header value; raise :class:`IncompleteSignature` with AWS's wording."""
+        return _parse_authorization(value)
+
+    @classmethod
+    def _parse(cls, value: str) -> SigV4Authorization:
         if not value.startswith(ALGORITHM + " "):
             raise IncompleteSignature(f"Unsupported Authorization Type. Authorization={value.split(' ', 1)[0]}")
         params: dict[str, str] = {}
@@ -97,6 +104,11 @@ class SigV4Authorization:
         )
 
 
+@functools.lru_cache(maxsize=256)
+def _parse_authorization(value: str) -> SigV4Authorization:
+    return SigV4Authorization._parse(value)  # a replayed header is parsed once
+
+
 @dataclass(frozen=True)
 class SigV4Result:
     """What the server computed; ``canonical_request`` and ``string_to_sign`` hold no secret."""
@@ -107,6 +119,45 @@ class SigV4Result:
     expected_signature: str
 
 
+class _Headers:
+    """Headers as ``SigV4Auth`` reads them: ``in``, ``[]`` (case-insensitive, first value), names,
+    ``items()`` and ``get_all()``; duplicates are kept in order."""
+
+    def __init__(self, pairs: tuple[tuple[str, str], ...]) -> None:
+        self._pairs = pairs
+        self._by_name: dict[str, list[str]] = {}
+        for name, value in pairs:
+            self._by_name.setdefault(name.lower(), []).append(value)
+
+    def __contains__(self, name: object) -> bool:
+        return isinstance(name, str) and name.lower() in self._by_name
+
+    def __getitem__(self, name: str) -> str:
+        return self._by_name[name.lower()][0]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._by_name)
+
+    def items(self) -> tuple[tuple[str, str], ...]:
+        return self._pairs
+
+    def get_all(self, name: str, failobj: Any = None) -> list[str] | Any:
+        return self._by_name.get(name.lower(), failobj)
+
+
+class _Received:
+    """The request as received, with just what ``SigV4Auth`` reads from a request (an ``AWSRequest``
+    would prepare itself again on every read of its body)."""
+
+    def __init__(self, method: str, url: str, headers: _Headers, body: bytes, amz_date: str) -> None:
+        self.method = method
+        self.url = url
+        self.headers = headers
+        self.body = body
+        self.params: dict[str, str] = {}
+        self.context = {"timestamp": amz_date}
+
+
 class _ReceivedRequestSigner(SigV4Auth):
     """``SigV4Auth`` restricted to the headers the client said it signed."""
 
@@ -114,12 +165,9 @@ class _ReceivedRequestSigner(SigV4Auth):
         super().__init__(credentials, service, region)
         self._signed = signed
 
-    def headers_to_sign(self, request: AWSRequest) -> HTTPHeaders:
-        header_map = HTTPHeaders()
-        for name, value in request.headers.items():
-            if name.lower() in self._signed:
-                header_map[name.lower()] = value
-        return header_map
+    def headers_to_sign(self, request: Any) -> Any:
+        return _Headers(tuple((name.lower(), value) for name, value in request.headers.items()
+                              if name.lower() in self._signed))
 
 
 def compute_signature(
@@ -161,10 +209,7 @@ def _compute(
     secret_access_key: str,
     scheme: str,
 ) -> SigV4Result:
-    aws_request = AWSRequest(method=method, url=f"{scheme}://{host}{raw_path}", data=body)
-    for name, value in headers:
-        aws_request.headers[name] = value  # HTTPHeaders appends: duplicates are kept
-    aws_request.context["timestamp"] = amz_date
+    aws_request: Any = _Received(method, f"{scheme}://{host}{raw_path}", _Headers(headers), body, amz_date)
     signer = _ReceivedRequestSigner(
         Credentials(auth.access_key_id, secret_access_key), auth.service, auth.region, auth.signed_headers
     )

@@ -149,14 +149,15 @@ class _NetworkGuard:
             )
 
 
-#: Markers that give a test a fixture it did not ask for.
-_MARKER_FIXTURES = (("bedrock_fake_imds", "_bedrock_imds_for_test"), ("bedrock_virtual_clock", "virtual_clock"))
+#: Markers that give a test a fixture it did not ask for (set up in this order, the clock first).
+_MARKER_FIXTURES = {"bedrock_fake_imds": "_bedrock_imds_for_test", "bedrock_virtual_clock": "virtual_clock"}
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
-        for marker, fixture in _MARKER_FIXTURES:
-            if item.get_closest_marker(marker) is not None:
+        wanted = {_MARKER_FIXTURES[mark.name] for mark in item.iter_markers() if mark.name in _MARKER_FIXTURES}
+        for fixture in _MARKER_FIXTURES.values():  # each one inserted first: the last ends up first
+            if fixture in wanted:
                 _use_fixture(item, fixture)
 
 

@@ -353,6 +353,10 @@ _ORIGINALS: dict[Any, Any] = {
 }
 
 
+#: id(wrapper) -> (wrapper, original): found by identity, so no foreign __hash__ is ever called.
+_BY_ID: dict[int, tuple[Any, Any]] = {id(wrapper): (wrapper, original) for wrapper, original in _ORIGINALS.items()}
+
+
 def _swap(owner: Any, attribute: str, replacement: Any) -> None:
     was_own = attribute in vars(owner)
     _saved.append((owner, attribute, was_own, getattr(owner, attribute)))
@@ -410,16 +414,9 @@ def _unbind_new_modules() -> None:
         if not isinstance(namespace, dict):
             continue
         for attribute, value in list(namespace.items()):
-            original = _original_of(value)
-            if original is not None:
-                namespace[attribute] = original
+            original = _BY_ID.get(id(value))
+            if original is not None and value is original[0]:
+                namespace[attribute] = original[1]
     fetcher = _container_fetcher_init()
     if fetcher is not None and fetcher.__defaults__ is not None and _sleep in fetcher.__defaults__:
         fetcher.__defaults__ = tuple(_real_sleep if d is _sleep else d for d in fetcher.__defaults__)
-
-
-def _original_of(value: Any) -> Any:
-    try:
-        return _ORIGINALS.get(value)
-    except TypeError:  # unhashable
-        return None

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import resource
 import statistics
 import subprocess
 import sys
@@ -62,12 +63,20 @@ def process_env(**extra: str) -> dict[str, str]:
 
 def run_seconds(argv: Sequence[str], cwd: Path | None = None, env: dict[str, str] | None = None) -> float:
     """Wall-clock seconds of one whole process; it must succeed."""
+    return run_times(argv, cwd, env)[0]
+
+
+def run_times(argv: Sequence[str], cwd: Path | None = None, env: dict[str, str] | None = None) -> tuple[float, float]:
+    """Wall-clock seconds and CPU seconds (user + system, its own children included) of one whole
+    process; it must succeed."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     start = time.perf_counter()
     done = subprocess.run(list(argv), capture_output=True, text=True, cwd=cwd, env=env or process_env())
     elapsed = time.perf_counter() - start
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
     if done.returncode != 0:
         raise SystemExit(f"{' '.join(argv)} failed ({done.returncode}):\n{done.stdout[-3000:]}\n{done.stderr[-3000:]}")
-    return elapsed
+    return elapsed, (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
 
 
 @dataclass(frozen=True)

@@ -19,7 +19,7 @@ import tempfile
 from io import BytesIO
 from pathlib import Path
 
-from _timing import ROOT, Figure, print_figures, process_env, python, run_seconds
+from _timing import ROOT, Figure, print_figures, process_env, python, run_times
 
 
 def _suite(tree: Path, *extra: str) -> list[str]:
@@ -35,21 +35,25 @@ def _export(rev: str, into: Path) -> Path:
 
 
 def measure(rounds: int = 3, baseline: str | None = None) -> list[Figure]:
-    serial, parallel, before = [], [], []
+    runs: dict[str, list[tuple[float, float]]] = {"serial": [], "-n 2": [], "baseline": []}
     with tempfile.TemporaryDirectory() as tmp:
         old = _export(baseline, Path(tmp)) if baseline else None
         old_env = process_env(PYTHONPATH=os.pathsep.join(filter(None, [str(old), os.environ.get("PYTHONPATH")])))
         for _ in range(rounds):
-            serial.append(run_seconds(_suite(ROOT), cwd=ROOT))
-            parallel.append(run_seconds(_suite(ROOT, "-n", "2"), cwd=ROOT))
+            runs["serial"].append(run_times(_suite(ROOT), cwd=ROOT))
+            runs["-n 2"].append(run_times(_suite(ROOT, "-n", "2"), cwd=ROOT))
             if old is not None:
-                before.append(run_seconds(_suite(old), cwd=old, env=old_env))
+                runs["baseline"].append(run_times(_suite(old), cwd=old, env=old_env))
+    wall = {name: statistics.median(r[0] for r in values) for name, values in runs.items() if values}
+    cpu = {name: statistics.median(r[1] for r in values) for name, values in runs.items() if values}
+    for name in cpu:
+        print(f"    {name}: wall {wall[name]:.1f} s, CPU (user + system, all processes) {cpu[name]:.1f} s")
     figures = []
-    if before:
-        figures.append(Figure("pytest fixtures/ serial", statistics.median(serial), "s",
-                              f"the same at {baseline}", statistics.median(before), "≤ 0.25x (4x faster)"))
-    figures.append(Figure("pytest fixtures/ -n 2", statistics.median(parallel), "s", "this tree serial",
-                          statistics.median(serial), "≤ 0.59x (1.7x faster)"))
+    if baseline:
+        figures.append(Figure("pytest fixtures/ serial", wall["serial"], "s", f"the same at {baseline}",
+                              wall["baseline"], "≤ 0.25x (4x faster)"))
+    figures.append(Figure("pytest fixtures/ -n 2", wall["-n 2"], "s", "this tree serial", wall["serial"],
+                          "≤ 0.59x (1.7x faster)"))
     return figures
 
 

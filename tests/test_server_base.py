@@ -288,3 +288,10 @@ def test_an_error_in_the_handler_is_a_500_and_check_names_it(echo: Echo) -> None
     with pytest.raises(AssertionError, match=r"echo server: error while handling GET /boom: RuntimeError\('boom'\)"):
         echo.check()
     assert serving(echo)
+
+
+def test_a_refused_header_line_is_not_echoed(echo: Echo) -> None:
+    """A malformed header may carry a secret: the 400 names the line, never its content."""
+    reply = ask(echo, b"GET / HTTP/1.1\r\nHost: x\r\nX-Amz-Security-Token : IQoJb3JpZ2luX2VjSECRET\r\n\r\n")
+    assert status(reply) == 400 and b"line 3" in reply
+    assert b"SECRET" not in reply

@@ -249,9 +249,9 @@ class _Connection:
                 raise _Refused(400, "both Transfer-Encoding and Content-Length")
             codings = [c.strip().lower() for c in ",".join(encodings).split(",")]
             if codings[-1] != "chunked":
-                raise _Refused(400, f"Transfer-Encoding {', '.join(encodings)!r} does not end in chunked")
+                raise _Refused(400, f"Transfer-Encoding {', '.join(encodings)[:60]!r} does not end in chunked")
             if len(codings) > 1:
-                raise _Refused(501, f"unsupported Transfer-Encoding {', '.join(encodings)!r}")
+                raise _Refused(501, f"unsupported Transfer-Encoding {', '.join(encodings)[:60]!r}")
             self._continue(headers, version)
             return self._read_chunked()
         if not lengths:
@@ -259,7 +259,7 @@ class _Connection:
         values = {v.strip() for value in lengths for v in value.split(",")}
         text = values.pop() if len(values) == 1 else ""
         if not text or not all(0x30 <= c <= 0x39 for c in text.encode("latin-1")):
-            raise _Refused(400, f"invalid Content-Length {', '.join(lengths)!r}")
+            raise _Refused(400, f"invalid Content-Length {', '.join(lengths)[:60]!r}")
         length = int(text)
         if length > owner.max_body:
             raise _Refused(413, f"Content-Length {length} is over the limit of {owner.max_body} bytes")
@@ -401,22 +401,23 @@ def _parse_head(head: bytes) -> tuple[str, str, str, tuple[tuple[str, str], ...]
     request_line = request_line.removesuffix("\r")
     parts = request_line.split(" ")
     if len(parts) != 3 or not parts[0] or not parts[1] or parts[0].encode("latin-1").translate(None, _TOKEN):
-        raise _Refused(400, f"bad request line {request_line[:80]!r}")
+        raise _Refused(400, "bad request line: expected 'METHOD target HTTP/1.1'")
     method, target, version = parts
     if version not in ("HTTP/1.1", "HTTP/1.0"):
         if version.startswith("HTTP/") and version[5:6].isdigit():
-            raise _Refused(505, f"HTTP version {version} is not supported")
-        raise _Refused(400, f"bad request line {request_line[:80]!r}")
+            raise _Refused(505, f"HTTP version {version[:20]!r} is not supported")
+        raise _Refused(400, "bad request line: expected 'METHOD target HTTP/1.1'")
     if method not in _METHODS:
-        raise _Refused(501, f"method {method!r} is not supported")
+        raise _Refused(501, f"method {method[:20]!r} is not supported")
     if not fields:
         return method, target, version, ()
     lines = fields.split("\n")
     if len(lines) > _MAX_HEADERS:
         raise _Refused(431, f"more than {_MAX_HEADERS} header fields")
     if _FIELD_LINES.fullmatch(fields) is None:
-        bad = next(line for line in lines if _FIELD_LINES.fullmatch(line) is None)
-        raise _Refused(400, f"bad header line {bad.removesuffix(chr(13))[:80]!r}")
+        # Which line, never what it says: a header value may be a secret.
+        number = next(n for n, line in enumerate(lines, 2) if _FIELD_LINES.fullmatch(line) is None)
+        raise _Refused(400, f"bad header line {number}: expected 'Name: value' (no folded or empty lines)")
     headers = []
     for line in lines:
         name, _, value = line.removesuffix("\r").partition(":")

@@ -433,17 +433,20 @@ class ScenarioFile(pytest.File):
     """A YAML scenario file: one item per scenario and selected target."""
 
     def collect(self) -> list[pytest.Item]:
-        from pytest_bedrock_creds.scenarios import ScenarioFileError, load_file
+        from pytest_bedrock_creds.scenarios import ScenarioFileError, load_file, target_unavailable
 
         shown = self.config.rootpath and os.path.relpath(self.path, self.config.rootpath)
         try:
             scenarios = load_file(self.path, display=str(shown))
         except ScenarioFileError as exc:
             raise self.CollectError(str(exc)) from None
+        targets = _selected_targets(self.config)
+        unavailable = {target: target_unavailable(target) for target in targets}  # once per file, not per item
         items: list[pytest.Item] = []
         for scenario in scenarios:
-            for target in _selected_targets(self.config):
-                items.append(ScenarioItem.from_parent(self, scenario=scenario, target=target))
+            for target in targets:
+                items.append(ScenarioItem.from_parent(self, scenario=scenario, target=target,
+                                                      unavailable=unavailable[target]))
         return items
 
 
@@ -466,7 +469,7 @@ def _scenario_callobj(item: ScenarioItem) -> Any:
 class ScenarioItem(pytest.Function):
     """One scenario run against one target; it uses the session fakes (reset here, per item)."""
 
-    def __init__(self, *, scenario: Scenario, target: str, **kwargs: Any) -> None:
+    def __init__(self, *, scenario: Scenario, target: str, unavailable: str | None = None, **kwargs: Any) -> None:
         self.scenario, self.target = scenario, target
         self.secrets: set[str] = set(scenario.literal_secrets())
         super().__init__(name=f"{scenario.name}[{target}]", callobj=_scenario_callobj(self), **kwargs)
@@ -476,9 +479,7 @@ class ScenarioItem(pytest.Function):
             "family": scenario.family, "scenario": scenario.name, "target": target,
             "documented": documented, "reason": expectation.reason or "",
         })))
-        from pytest_bedrock_creds.scenarios import target_unavailable
-
-        why = target_unavailable(target)
+        why = unavailable  # why the target cannot run here (target_unavailable), if it cannot
         if why is None and expectation.skip:
             why = f"{scenario.name} skips {target}: {expectation.reason}"
         if why is not None:

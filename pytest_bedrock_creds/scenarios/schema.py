@@ -39,7 +39,6 @@ __all__ = [
     "SettingsSpec",
 ]
 
-
 #: What an ``expect.error`` substring is matched against: ``"<kind>: <message>"``.
 ERROR_KINDS = (
     "no-credentials",

@@ -43,7 +43,8 @@ def measure(rounds: int = 3, baseline: str | None = None) -> list[Figure]:
             runs["serial"].append(run_times(_suite(ROOT), cwd=ROOT))
             runs["-n 2"].append(run_times(_suite(ROOT, "-n", "2"), cwd=ROOT))
             if old is not None:
-                runs["baseline"].append(run_times(_suite(old), cwd=old, env=old_env))
+                # the baseline waits in real time: on a loaded machine its IMDS timeouts can fail items
+                runs["baseline"].append(run_times(_suite(old), cwd=old, env=old_env, check=False))
     wall = {name: statistics.median(r[0] for r in values) for name, values in runs.items() if values}
     cpu = {name: statistics.median(r[1] for r in values) for name, values in runs.items() if values}
     for name in cpu:

@@ -24,10 +24,11 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any, Protocol
 
+from pytest_bedrock_creds import homes
 from pytest_bedrock_creds.ledger import IssuedCredentials, IssuedToken, Ledger
 from pytest_bedrock_creds.redact import redact
 from pytest_bedrock_creds.sso_cache import redirect_botocore
-from pytest_bedrock_creds.tempfiles import make_private_dir, private_subdir, remove_private_dir
+from pytest_bedrock_creds.tempfiles import private_subdir
 from pytest_bedrock_creds.web_identity import write_token_file
 
 __all__ = ["ISOLATED_VARIABLES", "AwsEnv", "EnvPatcher", "EnvSeam"]
@@ -120,7 +121,7 @@ class AwsEnv:
         self._saved = dict(os.environ)
         self._saved_cwd = _getcwd()
         self._scope = self.ledger.open_scope()  # what this env issues is attributed only inside it
-        self._home = make_private_dir("bedrock-creds-home-")
+        self._home = homes.take()
         try:
             for name in list(os.environ):
                 if name.startswith("AWS_") or name in ISOLATED_VARIABLES:
@@ -158,7 +159,11 @@ class AwsEnv:
             self._scope = None
         if self._home is not None:
             _leave(self._home, self._saved_cwd)
-            remove_private_dir(self._home)
+            try:  # the .aws made on entry, if the test left it empty: the home can then be reused
+                os.rmdir(self._home / ".aws")
+            except OSError:
+                pass
+            homes.give_back(self._home)
             self._home = None
 
     def _setenv(self, name: str, value: str) -> None:

@@ -34,6 +34,7 @@ from typing import Any
 
 from pytest_bedrock_creds.chain.model import ERROR_KINDS as CHAIN_ERROR_KINDS
 from pytest_bedrock_creds.redact import hidden_from_diffs, redact
+from pytest_bedrock_creds.scenarios.names import TARGETS
 from pytest_bedrock_creds.scenarios.operations import SCENARIO_OPERATIONS
 from pytest_bedrock_creds.servers.container import CONTAINER_TARGETS
 from pytest_bedrock_creds.servers.imds_model import IMDS_TARGETS
@@ -58,9 +59,6 @@ __all__ = [
     "SsoSpec",
     "StsSpec",
 ]
-
-#: Every target, in matrix column order.
-TARGETS = ("reference", "botocore", "aws-sdk-bedrock-runtime", "anthropic")
 
 #: What an ``expect.error`` substring is matched against: ``"<kind>: <message>"``. The reference
 #: chain's kinds, plus what only a client or the fake produces.

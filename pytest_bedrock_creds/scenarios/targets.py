@@ -22,9 +22,9 @@ from typing import Any
 
 from pytest_bedrock_creds.chain.model import Resolution
 from pytest_bedrock_creds.probe import BOTO3_CLIENT_ARGS
+from pytest_bedrock_creds.scenarios.names import TARGETS
 from pytest_bedrock_creds.scenarios.operations import ANTHROPIC_CALLS, BOTO3_CALLS, MODEL, smithy_call
 from pytest_bedrock_creds.scenarios.outcome import Observation, classify_error
-from pytest_bedrock_creds.scenarios.schema import TARGETS
 from pytest_bedrock_creds.scenarios.wire import send_as_reference
 from pytest_bedrock_creds.scenarios.world import Prepared, Runtime, arm_fakes
 from pytest_bedrock_creds.servers.bedrock import FakeBedrock

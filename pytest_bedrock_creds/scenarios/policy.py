@@ -184,7 +184,38 @@ def problems(raw: dict[str, Any], path: Path_) -> Iterator[Problem]:
                 "AWS_EC2_METADATA_SERVICE_ENDPOINT_MODE")
         for where, _ in files.keys.get("ec2_metadata_service_endpoint_mode", []):
             yield where, _mode_problem("ec2_metadata_service_endpoint_mode")
+    yield from _header_problems(raw, files, path)
     yield from _identity_problems(raw, path)
+
+
+#: Credentials a client sends in an HTTP header (the key id in ``Authorization``, the session
+#: token in ``X-Amz-Security-Token``, a bearer or container token in ``Authorization``), by where
+#: a scenario gives them.
+HEADER_ENV = frozenset({"AWS_ACCESS_KEY_ID", "AWS_SESSION_TOKEN", "AWS_SECURITY_TOKEN", "AWS_BEARER_TOKEN_BEDROCK",
+                        "AWS_CONTAINER_AUTHORIZATION_TOKEN"})
+HEADER_FILE_KEYS = frozenset({"aws_access_key_id", "aws_session_token", "aws_security_token"})
+HEADER_SETTINGS = ("access_key_id", "session_token", "bearer_token")
+
+
+def _header_problems(raw: dict[str, Any], files: FileSettings, path: Path_) -> Iterator[Problem]:
+    """A credential no HTTP header can carry (header values are Latin-1): the reference chain resolves
+    it and then cannot send it, so no verdict could be reached (the fuzzer found this)."""
+    env, settings = dict(raw.get("env") or {}), dict(raw.get("settings") or {})
+    places = [((*path, "env", n), v) for n, v in env.items() if n in HEADER_ENV]
+    places += [((*path, "settings", n), settings.get(n)) for n in HEADER_SETTINGS]
+    places += [(where, v) for key in HEADER_FILE_KEYS for where, v in files.keys.get(key, [])]
+    for where, value in places:
+        if isinstance(value, str) and not _latin1(value):
+            yield where, ("a credential that cannot be sent in an HTTP header (header values are Latin-1): the "
+                          "request could not be sent at all; use characters from Latin-1")
+
+
+def _latin1(value: str) -> bool:
+    try:
+        value.encode("latin-1")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def _mode_problem(name: str) -> str:

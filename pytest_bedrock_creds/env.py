@@ -23,7 +23,7 @@ from typing import Any, Protocol
 from pytest_bedrock_creds.ledger import IssuedCredentials, Ledger
 from pytest_bedrock_creds.redact import redact
 
-__all__ = ["ISOLATED_VARIABLES", "AwsEnv", "EnvSeam"]
+__all__ = ["ISOLATED_VARIABLES", "OFFLINE_SWITCHES", "AwsEnv", "EnvSeam"]
 
 #: Variables removed on entry besides every ``AWS_*`` one.
 ISOLATED_VARIABLES = (
@@ -111,6 +111,7 @@ class AwsEnv:
             if self.region:
                 os.environ["AWS_REGION"] = self.region
                 os.environ["AWS_DEFAULT_REGION"] = self.region
+            os.environ.update(OFFLINE_SWITCHES)
             self._saved_boto3_session = _swap_boto3_default_session(None)
             _clear_sdk_session_caches()
         except BaseException:
@@ -273,3 +274,34 @@ def _clear_sdk_session_caches() -> None:
         cache_clear = getattr(getattr(module, function_name, None), "cache_clear", None)
         if callable(cache_clear):
             cache_clear()
+    _flush_client_caches()
+
+
+#: Variables set on entry that keep clients from fetching data off the machine by themselves:
+#: litellm downloads its model cost map when imported and its Anthropic beta-header list on a
+#: first request, unless told not to (its documented offline switches).
+OFFLINE_SWITCHES = {
+    "LITELLM_OFFLINE_MODE": "true",
+    "LITELLM_LOCAL_MODEL_COST_MAP": "True",
+    "LITELLM_LOCAL_ANTHROPIC_BETA_HEADERS": "True",
+}
+
+#: Process-wide caches of clients that hold what an earlier environment gave them, flushed on
+#: entry and exit (module, dotted attribute, method): litellm's Bedrock credential cache keeps
+#: the credentials a boto3 session found for up to 10 minutes, keyed by the ``aws_*`` arguments
+#: (none, for credentials from the chain), so a later test would sign with an earlier test's
+#: keys; its httpx client cache keeps clients built with an earlier ``SSL_CERT_FILE``/``SSL_VERIFY``.
+_CLIENT_CACHES = (
+    ("litellm.llms.bedrock.base_aws_llm", "BaseAWSLLM._shared_iam_cache", "flush_cache"),
+    ("litellm", "in_memory_llm_clients_cache", "flush_cache"),
+)
+
+
+def _flush_client_caches() -> None:
+    for module_name, attribute, method in _CLIENT_CACHES:
+        target: Any = sys.modules.get(module_name)
+        for part in attribute.split("."):
+            target = getattr(target, part, None)
+        flush = getattr(target, method, None)
+        if callable(flush):
+            flush()

@@ -17,7 +17,7 @@ import pytest
 
 from pytest_bedrock_creds import guard
 from pytest_bedrock_creds.chain import resolve
-from pytest_bedrock_creds.env import AwsEnv
+from pytest_bedrock_creds.env import OFFLINE_SWITCHES, AwsEnv
 from pytest_bedrock_creds.files import AwsFiles
 from pytest_bedrock_creds.ledger import Ledger
 from pytest_bedrock_creds.redact import redact_text
@@ -132,6 +132,20 @@ def pytest_configure(config: pytest.Config) -> None:
         guard.install()
         config.pluginmanager.register(_NetworkGuard(config), "bedrock_creds_network_guard")
     _configure_scenarios(config)
+    _set_offline_switches(config)
+
+
+def _set_offline_switches(config: pytest.Config) -> None:
+    """Keep clients imported while tests are collected from fetching data off the machine (litellm's
+    cost map): the offline switches ``AwsEnv`` sets, for the session, where the user set none."""
+    added = [name for name in OFFLINE_SWITCHES if name not in os.environ]
+    os.environ.update({name: OFFLINE_SWITCHES[name] for name in added})
+
+    def remove() -> None:
+        for name in added:
+            os.environ.pop(name, None)
+
+    config.add_cleanup(remove)
 
 
 class _NetworkGuard:

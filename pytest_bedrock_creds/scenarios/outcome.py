@@ -27,12 +27,14 @@ _ERROR_PATTERNS: tuple[tuple[str, str], ...] = (
     ("unsupported-setting", r"^unsupported-setting:"),
     ("expired-credentials", r"expired"),
     ("partial-credentials", r"partial ?credential|without secret_access_key|without access_key_id|"
-                            r"but no aws_secret_access_key|AWS_SECRET_ACCESS_KEY missing"),
+                            r"but no aws_secret_access_key|AWS_SECRET_ACCESS_KEY missing|"
+                            r"both aws_access_key_id and aws_secret_access_key must be specified"),
     ("profile-not-found", r"ProfileNotFound|profile .* (could not be found|is not in)|profile .*not found"),
     ("container-error", r"container credentials|container metadata|CredentialRetrievalError"),
     ("config-file-error", r"ConfigParseError|Unable to parse config|, line \d+:"),
-    ("invalid-config", r"InvalidConfig|IMDSConfigurationError|InvalidIMDSEndpointMode|not a valid IMDS endpoint mode"),
-    ("imds-error", r"MetadataRetrievalError"),
+    ("invalid-config", r"InvalidConfig|IMDSConfigurationError|InvalidIMDSEndpointMode|not a valid IMDS endpoint mode|"
+                       r"Invalid EC2 Instance Metadata endpoint mode"),
+    ("imds-error", r"MetadataRetrievalError|Error retrieving metadata"),
     ("no-credentials", r"no credentials|NoCredentialsError|Unable to locate credentials|IdentityChainError|"
                        r"No credential providers|Could not resolve AWS credentials"),
 )

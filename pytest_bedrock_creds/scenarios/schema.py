@@ -43,7 +43,8 @@ __all__ = [
 ]
 
 #: Every target, in matrix column order.
-TARGETS = ("reference", "botocore", "aws-sdk-bedrock-runtime", "anthropic")
+TARGETS = ("reference", "botocore", "aws-sdk-bedrock-runtime", "anthropic", "litellm", "aiobotocore", "langchain-aws",
+           "pydantic-ai", "strands-agents")
 
 #: What an ``expect.error`` substring is matched against: ``"<kind>: <message>"``.
 ERROR_KINDS = (

@@ -10,6 +10,7 @@ verdict; without a request, the target's error is the outcome.
 * ``aws-sdk-bedrock-runtime``: the experimental client's default chain, the scenario's operation.
 * ``anthropic``: ``anthropic.AnthropicBedrock`` ``messages.create`` (InvokeModel; with
   ``stream=True`` InvokeModelWithResponseStream), for the operations that map to it.
+* ``litellm``, ``aiobotocore``, ``langchain-aws``: one module each in :mod:`.clients`.
 """
 
 from __future__ import annotations
@@ -23,12 +24,14 @@ from typing import Any
 
 from pytest_bedrock_creds.chain.model import Resolution
 from pytest_bedrock_creds.probe import BOTO3_CLIENT_ARGS
+from pytest_bedrock_creds.scenarios.clients import CLIENT_NEEDS, CLIENT_RUNNERS
+from pytest_bedrock_creds.scenarios.clients.base import ONE_ATTEMPT, auth_config
+from pytest_bedrock_creds.scenarios.clients.base import observe as _observe
 from pytest_bedrock_creds.scenarios.operations import ANTHROPIC_CALLS, BOTO3_CALLS, MODEL, smithy_call
 from pytest_bedrock_creds.scenarios.outcome import Observation, classify_error
 from pytest_bedrock_creds.scenarios.schema import TARGETS
 from pytest_bedrock_creds.scenarios.wire import send_as_reference
 from pytest_bedrock_creds.scenarios.world import RUNNER_REGION, Prepared, Runtime, arm_fakes
-from pytest_bedrock_creds.servers.bedrock import FakeBedrock
 
 __all__ = ["run_target", "target_unavailable"]
 
@@ -40,6 +43,7 @@ def target_unavailable(target: str) -> str | None:
         "botocore": ("boto3",),
         "aws-sdk-bedrock-runtime": ("aws_sdk_bedrock_runtime", "aiohttp"),
         "anthropic": ("anthropic", "httpx2"),
+        **CLIENT_NEEDS,
     }[target]
     if target == "aws-sdk-bedrock-runtime" and sys.version_info < (3, 12):
         return "aws-sdk-bedrock-runtime needs Python 3.12+"
@@ -56,18 +60,6 @@ def run_target(target: str, prepared: Prepared, runtime: Runtime, reference: Res
     if target == "reference":
         return _reference(reference, runtime)
     return _RUNNERS[target](prepared, runtime)
-
-
-def _observe(fake: FakeBedrock, error: BaseException | str | None) -> Observation:
-    """The outcome is what reached the fake; without a request, the client's error."""
-    requests = fake.requests
-    if requests:
-        return Observation.from_request(requests[-1])
-    if error is None:
-        return Observation.failure("other: the client returned without sending a request")
-    if isinstance(error, str):
-        return Observation.failure(error)
-    return Observation.failure(f"{type(error).__name__}: {error}")
 
 
 def _reference(reference: Resolution, runtime: Runtime) -> Observation:
@@ -90,13 +82,9 @@ def _botocore(prepared: Prepared, runtime: Runtime) -> Observation:
     if settings.bearer_token is not None:
         return Observation.failure("unsupported-setting: botocore has no bearer token client setting")
     # One attempt and short timeouts in code; the loader refuses scenarios that set retries themselves.
-    config: dict[str, Any] = {"retries": {"total_max_attempts": 1}, "connect_timeout": 5, "read_timeout": 10}
-    if prepared.signature_version:
-        config["signature_version"] = prepared.signature_version
-    if prepared.scenario.settings.auth_scheme_preference is not None:
-        config["auth_scheme_preference"] = settings.auth_scheme_preference
     kwargs: dict[str, Any] = {"endpoint_url": runtime.bedrock.url, "verify": runtime.bedrock.ca_bundle,
-                              "config": Config(**config), **settings.as_kwargs(**BOTO3_CLIENT_ARGS)}
+                              "config": Config(**ONE_ATTEMPT, **auth_config(prepared)),
+                              **settings.as_kwargs(**BOTO3_CLIENT_ARGS)}
     method, params = BOTO3_CALLS[prepared.scenario.operation]
     error: BaseException | None = None
     try:
@@ -173,5 +161,6 @@ _RUNNERS: dict[str, Callable[[Prepared, Runtime], Observation]] = {
     "botocore": _botocore,
     "aws-sdk-bedrock-runtime": _smithy,
     "anthropic": _anthropic,
+    **CLIENT_RUNNERS,
 }
 assert set(_RUNNERS) | {"reference"} == set(TARGETS)

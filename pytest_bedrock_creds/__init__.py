@@ -11,6 +11,8 @@ from pytest_bedrock_creds.servers.bedrock import AuthRecord, BedrockRequest, Fak
 from pytest_bedrock_creds.servers.container import ContainerRequest, FakeContainerCredentials
 from pytest_bedrock_creds.servers.imds import FakeImds
 from pytest_bedrock_creds.servers.imds_model import ImdsRequest
+from pytest_bedrock_creds.servers.sso import FakeSsoPortal, SsoRequest
+from pytest_bedrock_creds.servers.sts import FakeSts, StsRequest
 
 __all__ = [
     "AuthRecord",
@@ -21,11 +23,19 @@ __all__ = [
     "FakeBedrock",
     "FakeContainerCredentials",
     "FakeImds",
+    "FakeSsoPortal",
+    "FakeSts",
     "ImdsRequest",
     "IssuedCredentials",
     "IssuedToken",
     "Ledger",
+    "SsoRequest",
     "StreamException",
+    "StsRequest",
 ]
 
 __version__ = "0.1.0"
+
+#: ``pytest_plugins = ["pytest_bedrock_creds"]`` in a conftest loads the plugin module (a list of
+#: names read by pytest, not an import of it: the core still works without pytest).
+pytest_plugins = ["pytest_bedrock_creds.plugin"]

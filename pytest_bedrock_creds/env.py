@@ -5,25 +5,32 @@ On entry every ``AWS_*`` variable, the CA-bundle variables the SDKs read and
 ``~/.aws`` is empty; ``AWS_CONFIG_FILE`` and ``AWS_SHARED_CREDENTIALS_FILE`` point inside
 it; ``AWS_EC2_METADATA_DISABLED=true`` keeps a miss from waiting on 169.254.169.254; and
 boto3's cached default session is dropped. On exit the process environment is restored
-exactly (names and values, empty strings included), the temporary home is removed and
-boto3's default session is put back, also when the block raises.
+exactly (names and values, empty strings included), a working directory inside the
+temporary home is left, the temporary home is removed and boto3's default session is put
+back, also when the block raises.
+
+Every change to the environment goes through a *patcher*: by default ``AwsEnv`` itself,
+which restores its snapshot on exit; the pytest fixture passes the test's ``MonkeyPatch``, so
+the sandbox and whatever the test patches itself share one undo stack and are undone
+together, in reverse order, whichever fixture the test asked for first.
 """
 
 from __future__ import annotations
 
 import os
-import shutil
 import sys
-import tempfile
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from types import TracebackType
 from typing import Any, Protocol
 
-from pytest_bedrock_creds.ledger import IssuedCredentials, Ledger
+from pytest_bedrock_creds.ledger import IssuedCredentials, IssuedToken, Ledger
 from pytest_bedrock_creds.redact import redact
+from pytest_bedrock_creds.sso_cache import redirect_botocore
+from pytest_bedrock_creds.tempfiles import make_private_dir, private_subdir, remove_private_dir
+from pytest_bedrock_creds.web_identity import write_token_file
 
-__all__ = ["ISOLATED_VARIABLES", "OFFLINE_SWITCHES", "AwsEnv", "EnvSeam"]
+__all__ = ["ISOLATED_VARIABLES", "OFFLINE_SWITCHES", "AwsEnv", "EnvPatcher", "EnvSeam"]
 
 #: Variables removed on entry besides every ``AWS_*`` one.
 ISOLATED_VARIABLES = (
@@ -62,6 +69,14 @@ class EnvSeam(Protocol):
     def env(self) -> Mapping[str, str]: ...
 
 
+class EnvPatcher(Protocol):
+    """What ``AwsEnv`` changes variables through; ``pytest.MonkeyPatch`` is one."""
+
+    def setenv(self, name: str, value: str, prepend: str | None = None) -> None: ...
+
+    def delenv(self, name: str, raising: bool = True) -> None: ...
+
+
 class AwsEnv:
     """Hermetic AWS process environment.
 
@@ -71,13 +86,20 @@ class AwsEnv:
     True
     """
 
-    def __init__(self, *, ledger: Ledger | None = None, region: str | None = "us-east-1") -> None:
+    def __init__(
+        self, *, ledger: Ledger | None = None, region: str | None = "us-east-1", patcher: EnvPatcher | None = None
+    ) -> None:
+        """``patcher``: make every change through it (e.g. ``pytest.MonkeyPatch``), which then owns
+        restoring the variables; by default ``AwsEnv`` restores its own snapshot on exit."""
         self.ledger = ledger if ledger is not None else Ledger()
         self.region = region
+        self._patcher = patcher
         self._saved: dict[str, str] | None = None
         self._saved_boto3_session: Any = None
+        self._saved_cwd: str | None = None
         self._home: Path | None = None
         self._scope: int | None = None
+        self._restore_sso_cache: Callable[[], None] | None = None
 
     # -- lifecycle -------------------------------------------------------------------
     def __enter__(self) -> AwsEnv:
@@ -96,24 +118,27 @@ class AwsEnv:
         if self._saved is not None:
             raise RuntimeError("this AwsEnv is already active; create another one to nest")
         self._saved = dict(os.environ)
+        self._saved_cwd = _getcwd()
         self._scope = self.ledger.open_scope()  # what this env issues is attributed only inside it
-        self._home = Path(tempfile.mkdtemp(prefix="bedrock-creds-home-"))
+        self._home = make_private_dir("bedrock-creds-home-")
         try:
             for name in list(os.environ):
                 if name.startswith("AWS_") or name in ISOLATED_VARIABLES:
-                    del os.environ[name]
-            aws_dir = self._home / ".aws"
-            os.environ["HOME"] = str(self._home)
-            os.environ["USERPROFILE"] = str(self._home)
-            os.environ["AWS_CONFIG_FILE"] = str(aws_dir / "config")
-            os.environ["AWS_SHARED_CREDENTIALS_FILE"] = str(aws_dir / "credentials")
-            os.environ["AWS_EC2_METADATA_DISABLED"] = "true"
+                    self._delenv(name)
+            aws_dir = private_subdir(self._home / ".aws")  # 0700, as the AWS CLI makes it
+            self._setenv("HOME", str(self._home))
+            self._setenv("USERPROFILE", str(self._home))
+            self._setenv("AWS_CONFIG_FILE", str(aws_dir / "config"))
+            self._setenv("AWS_SHARED_CREDENTIALS_FILE", str(aws_dir / "credentials"))
+            self._setenv("AWS_EC2_METADATA_DISABLED", "true")
             if self.region:
-                os.environ["AWS_REGION"] = self.region
-                os.environ["AWS_DEFAULT_REGION"] = self.region
-            os.environ.update(OFFLINE_SWITCHES)
+                self._setenv("AWS_REGION", self.region)
+                self._setenv("AWS_DEFAULT_REGION", self.region)
+            for name, value in OFFLINE_SWITCHES.items():
+                self._setenv(name, value)
             self._saved_boto3_session = _swap_boto3_default_session(None)
             _clear_sdk_session_caches()
+            self._restore_sso_cache = redirect_botocore(self._home)  # see sso_cache: botocore fixes it at import
         except BaseException:
             self.stop()
             raise
@@ -122,7 +147,11 @@ class AwsEnv:
         if self._saved is None:
             return
         saved, self._saved = self._saved, None
-        _restore_environ(saved)
+        if self._patcher is None:
+            _restore_environ(saved)
+        if self._restore_sso_cache is not None:
+            self._restore_sso_cache()
+            self._restore_sso_cache = None
         _swap_boto3_default_session(self._saved_boto3_session)
         self._saved_boto3_session = None
         _clear_sdk_session_caches()
@@ -130,8 +159,21 @@ class AwsEnv:
             self.ledger.close_scope(self._scope)
             self._scope = None
         if self._home is not None:
-            shutil.rmtree(self._home, ignore_errors=True)
+            _leave(self._home, self._saved_cwd)
+            remove_private_dir(self._home)
             self._home = None
+
+    def _setenv(self, name: str, value: str) -> None:
+        if self._patcher is None:
+            os.environ[name] = value
+        else:
+            self._patcher.setenv(name, value)
+
+    def _delenv(self, name: str) -> None:
+        if self._patcher is None:
+            os.environ.pop(name, None)
+        else:
+            self._patcher.delenv(name, raising=False)
 
     @property
     def active(self) -> bool:
@@ -173,13 +215,13 @@ class AwsEnv:
             if "\0" in value:
                 raise ValueError(f"aws_env.set({name}=...): value contains a NUL byte")
         for name, value in variables.items():
-            os.environ[name] = value
+            self._setenv(name, value)
 
     def unset(self, *names: str) -> None:
         """Remove variables; a name that is not set is ignored."""
         self._require_active()
         for name in names:
-            os.environ.pop(name, None)
+            self._delenv(name)
 
     def static_keys(self, session_token: bool = False) -> IssuedCredentials:
         """Issue keys from the ledger (source ``env``) and export them.
@@ -208,6 +250,23 @@ class AwsEnv:
         elif token.strip():
             self.ledger.record_token("bearer:env", token)
         self.set(AWS_BEARER_TOKEN_BEDROCK=token)
+        return token
+
+    def web_identity(self, role_arn: str, *, session_name: str | None = None, expired: bool = False) -> IssuedToken:
+        """The EKS IRSA form: write a web identity token the ledger issued (for ``role_arn``'s
+        role) into the temporary home and set ``AWS_WEB_IDENTITY_TOKEN_FILE``, ``AWS_ROLE_ARN``
+        and, when given, ``AWS_ROLE_SESSION_NAME``. With ``aws_env.attach(fake_sts)`` the SDK
+        trades it for credentials attributed to ``web-identity:<role>``.
+
+        ``expired=True`` writes a token whose ``exp`` has passed (STS: ``ExpiredTokenException``).
+        """
+        self._require_active()
+        path, token = write_token_file(self.ledger, self.home / "web-identity", role_arn, expired=expired)
+        self.set(AWS_WEB_IDENTITY_TOKEN_FILE=str(path), AWS_ROLE_ARN=role_arn)
+        if session_name is not None:
+            self.set(AWS_ROLE_SESSION_NAME=session_name)
+        else:
+            self.unset("AWS_ROLE_SESSION_NAME")
         return token
 
     def profile(self, name: str) -> None:
@@ -241,6 +300,28 @@ class AwsEnv:
         if not self.active:
             return "AwsEnv(inactive)"
         return f"AwsEnv(home={str(self._home)!r}, aws={self.snapshot()!r})"
+
+
+def _getcwd() -> str | None:
+    try:
+        return os.getcwd()
+    except OSError:  # the working directory was already deleted
+        return None
+
+
+def _leave(home: Path, saved_cwd: str | None) -> None:
+    """Step out of ``home`` before it is deleted, else the next test starts in a deleted directory."""
+    home = home.resolve()
+    cwd = _getcwd()
+    if cwd is not None and not Path(cwd).resolve().is_relative_to(home):
+        return
+    for target in (saved_cwd, str(home.parent)):
+        if target is not None and not Path(target).resolve().is_relative_to(home):
+            try:
+                os.chdir(target)
+                return
+            except OSError:
+                continue
 
 
 def _restore_environ(saved: Mapping[str, str]) -> None:

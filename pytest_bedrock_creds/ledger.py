@@ -6,6 +6,10 @@ received it (``env``, ``shared-credentials-file:dev``, ``imds:app-role`` ...), a
 can be attributed to exactly one source. A label may carry a ``#tag`` after the source
 (``config-file:default#plain``) to tell apart two pairs given to the same source.
 
+Lineage: credentials that a fake issued *because of* other credentials (STS ``AssumeRole``
+signed with a profile's keys) carry their ``issuer``, so a request can be traced back hop by
+hop: ``("assume-role:bedrock-invoker", "shared-credentials-file:base")``.
+
 Attribution is scoped: :meth:`Ledger.scope` (opened by every ``AwsEnv``, so by every test
 and scenario) makes what is issued inside it visible only until it closes. A key issued
 in one test and arriving in another is *stale*: the fakes do not attribute it, and their
@@ -20,6 +24,7 @@ temporary ones, 40-character secrets, and Bedrock API keys in the ``ABSK`` form.
 from __future__ import annotations
 
 import base64
+import json
 import secrets
 import string
 import threading
@@ -28,7 +33,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from pytest_bedrock_creds.redact import redact
+from pytest_bedrock_creds.redact import hidden_from_diffs, redact
 
 __all__ = [
     "SOURCE_PREFIXES",
@@ -50,7 +55,15 @@ SOURCE_PREFIXES = (
     "config-file:",
     "container",
     "imds:",
+    "assume-role:",
+    "web-identity:",
+    "sso:",
+    "process:",
+    "login:",
 )
+
+#: Token kinds by source prefix: Bedrock API keys, web identity (OIDC) tokens, SSO access tokens.
+_TOKEN_SOURCES = {"bearer:": "bedrock-api-key", "web-identity:": "web-identity", "sso:": "sso"}
 
 _KEY_ALPHABET = string.ascii_uppercase + "234567"  # real access key ids are base32-like
 _SECRET_ALPHABET = string.ascii_letters + string.digits + "+/"
@@ -67,9 +80,10 @@ def is_source_label(label: str) -> bool:
     if "#" in label and not tag.strip():
         return False
     for prefix in SOURCE_PREFIXES:
-        if prefix.endswith(":") and source.startswith(prefix) and source[len(prefix) :].strip():
-            return True
-        if source == prefix:
+        if prefix.endswith(":"):
+            if source.startswith(prefix) and source[len(prefix) :].strip():
+                return True
+        elif source == prefix:
             return True
     return False
 
@@ -92,6 +106,7 @@ def _check_value(what: str, value: str | None) -> None:
         )
 
 
+@hidden_from_diffs
 @dataclass(frozen=True, repr=False)
 class IssuedCredentials:
     """AWS credentials handed to one source. The repr never shows the secret or token."""
@@ -104,13 +119,27 @@ class IssuedCredentials:
     account_id: str | None = None
     #: the ledger scope it was issued in (0: the whole session)
     scope: int = field(default=0, compare=False)
+    #: the credentials (or token) that signed or authorized the call that issued these
+    issuer: IssuedCredentials | IssuedToken | None = field(default=None, compare=False)
 
     @property
     def temporary(self) -> bool:
         return self.session_token is not None
 
+    @property
+    def lineage(self) -> tuple[str, ...]:
+        """This source, then the source of each credential issuer back to the first one:
+        ``("assume-role:invoker", "assume-role:middle", "shared-credentials-file:base")``.
+
+        A token issuer (web identity, SSO) authorizes without signing: it ends the lineage."""
+        if isinstance(self.issuer, IssuedCredentials):
+            return (self.source, *self.issuer.lineage)
+        return (self.source,)
+
     def __repr__(self) -> str:
         extra = f", expiration={self.expiration.isoformat()}" if self.expiration else ""
+        if len(self.lineage) > 1:
+            extra += f", via={self.lineage[1:]!r}"
         return (
             f"IssuedCredentials(access_key_id={self.access_key_id!r}, "
             f"secret_access_key={redact(self.secret_access_key)}, "
@@ -120,17 +149,26 @@ class IssuedCredentials:
     __str__ = __repr__
 
 
+@hidden_from_diffs
 @dataclass(frozen=True, repr=False)
 class IssuedToken:
-    """A Bedrock API key (bearer token) handed to one source."""
+    """A token handed to one source: a Bedrock API key (``bearer:*``), a web identity token
+    (``web-identity:<role>``) or an SSO access token (``sso:<session>``)."""
 
     token: str
     source: str
     #: the ledger scope it was issued in (0: the whole session)
     scope: int = field(default=0, compare=False)
+    expiration: datetime | None = field(default=None, compare=False)
+
+    @property
+    def kind(self) -> str:
+        """``"bedrock-api-key"``, ``"web-identity"`` or ``"sso"``."""
+        return _token_kind(self.source)
 
     def __repr__(self) -> str:
-        return f"IssuedToken(token={redact(self.token)}, source={self.source!r})"
+        extra = f", expiration={self.expiration.isoformat()}" if self.expiration else ""
+        return f"IssuedToken(token={redact(self.token)}, source={self.source!r}{extra})"
 
     __str__ = __repr__
 
@@ -154,7 +192,7 @@ class Attribution:
     def describe(self, what: str) -> str:
         """One line for a failure message (no secret: ``what`` is a key id or ``'this token'``)."""
         if self.issued:
-            return f"the ledger issued {what} to: {', '.join(sorted({i.source for i in self.issued}))}"
+            return f"the ledger issued {what} to: {', '.join(sorted({_chain(i) for i in self.issued}))}"
         if self.stale:
             scopes = ", ".join(sorted({f"{i.source} (scope {i.scope})" for i in self.stale}))
             return f"the ledger issued {what} in an earlier test or scenario, now closed: {scopes}"
@@ -218,8 +256,12 @@ class Ledger:
         *,
         temporary: bool = False,
         expiration: datetime | None = None,
+        issuer: IssuedCredentials | IssuedToken | None = None,
     ) -> IssuedCredentials:
-        """Issue a fresh key pair (``ASIA`` + session token when ``temporary``)."""
+        """Issue a fresh key pair (``ASIA`` + session token when ``temporary``).
+
+        ``issuer``: the credentials or token whose call made a fake issue these (lineage).
+        """
         _check_source(source)
         with self._lock:
             while True:
@@ -235,24 +277,33 @@ class Ledger:
                 expiration=expiration,
                 account_id=self.account_id,
                 scope=self.current_scope,
+                issuer=issuer,
             )
             self._keys[key_id] = [creds]
         return creds
 
-    def issue_token(self, source: str) -> IssuedToken:
-        """Issue a fake long-term Bedrock API key (``ABSK`` + base64 of alias and secret)."""
-        if source_of_label(source) not in ("bearer:env", "bearer:settings"):
+    def issue_token(self, source: str, *, expiration: datetime | None = None) -> IssuedToken:
+        """Issue a fake token, shaped by its source:
+
+        * ``bearer:env`` / ``bearer:settings``: a long-term Bedrock API key (``ABSK`` + base64);
+        * ``web-identity:<role>``: an OIDC token with a JWT's shape (``header.payload.signature``);
+        * ``sso:<session>``: an IAM Identity Center access token (``aoa…``).
+        """
+        bearer = source_of_label(source) in ("bearer:env", "bearer:settings")
+        if not bearer and source_of_label(source).startswith("bearer:"):
             raise ValueError(f"bearer tokens come from 'bearer:env' or 'bearer:settings', not {source!r}")
+        if not bearer and not source.startswith(("web-identity:", "sso:")):
+            raise ValueError(
+                f"tokens are issued to 'bearer:env', 'bearer:settings', 'web-identity:<role>' or "
+                f"'sso:<session>', not {source!r}"
+            )
         _check_source(source)
         with self._lock:
             while True:
-                alias = "BedrockAPIKey-" + "".join(secrets.choice(string.ascii_lowercase) for _ in range(4))
-                secret = "".join(secrets.choice(_SECRET_ALPHABET) for _ in range(60))
-                raw = f"{alias}-at-{self.account_id}:{secret}".encode()
-                token = "ABSK" + base64.b64encode(raw).decode()
+                token = _make_token(_token_kind(source), self.account_id, expiration)
                 if token not in self._tokens:
                     break
-            issued = IssuedToken(token=token, source=source, scope=self.current_scope)
+            issued = IssuedToken(token=token, source=source, scope=self.current_scope, expiration=expiration)
             self._tokens[token] = [issued]
         return issued
 
@@ -342,12 +393,52 @@ class Ledger:
         return out
 
 
+def _chain(issued: IssuedCredentials | IssuedToken) -> str:
+    """``assume-role:invoker (via shared-credentials-file:base)`` for a failure message."""
+    if isinstance(issued, IssuedCredentials) and len(issued.lineage) > 1:
+        return f"{issued.source} (via {' <- '.join(issued.lineage[1:])})"
+    return issued.source
+
+
 def _attribution(
     visible: tuple[IssuedCredentials, ...] | tuple[IssuedToken, ...],
     stale: tuple[IssuedCredentials, ...] | tuple[IssuedToken, ...],
 ) -> Attribution:
     sources = {i.source for i in visible}
     return Attribution(sources.pop() if len(sources) == 1 else None, visible, stale)
+
+
+def _token_kind(source: str) -> str:
+    for prefix, kind in _TOKEN_SOURCES.items():
+        if source.startswith(prefix):
+            return kind
+    raise ValueError(f"{source!r} is not a token source")
+
+
+def _b64url(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).decode().rstrip("=")
+
+
+def _make_token(kind: str, account_id: str, expiration: datetime | None) -> str:
+    if kind == "bedrock-api-key":
+        alias = "BedrockAPIKey-" + "".join(secrets.choice(string.ascii_lowercase) for _ in range(4))
+        secret = "".join(secrets.choice(_SECRET_ALPHABET) for _ in range(60))
+        return "ABSK" + base64.b64encode(f"{alias}-at-{account_id}:{secret}".encode()).decode()
+    if kind == "web-identity":
+        header = {"alg": "RS256", "kid": "bedrock-creds", "typ": "JWT"}
+        claims: dict[str, object] = {
+            "iss": "https://oidc.bedrock-creds.invalid",
+            "sub": "system:serviceaccount:default:app",
+            "aud": "sts.amazonaws.com",
+        }
+        if expiration is not None:
+            claims["exp"] = int(expiration.timestamp())
+        parts = (json.dumps(header).encode(), json.dumps(claims).encode(), secrets.token_bytes(64))
+        return ".".join(_b64url(p) for p in parts)
+    # IAM Identity Center access tokens are opaque strings starting with "aoa".
+    return "aoa" + "".join(secrets.choice(string.ascii_letters + string.digits) for _ in range(60)) + ":" + _b64url(
+        secrets.token_bytes(48)
+    )
 
 
 def _session_token() -> str:

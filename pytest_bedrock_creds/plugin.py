@@ -1,13 +1,16 @@
 """pytest glue: options, ini settings, fixtures, the report header.
 
 The only module of the package that imports pytest. Registered through the ``pytest11``
-entry point as ``bedrock_creds`` (``-p no:bedrock_creds`` turns it off).
+entry point as ``bedrock_creds`` (``-p no:bedrock_creds`` turns it off); a conftest may also
+name it, ``pytest_plugins = ["pytest_bedrock_creds.plugin"]`` or ``["pytest_bedrock_creds"]``,
+with or without plugin autoloading (:func:`pytest_plugin_registered`).
 """
 
 from __future__ import annotations
 
 import json
 import os
+import sys
 from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
@@ -22,6 +25,7 @@ from pytest_bedrock_creds.files import AwsFiles
 from pytest_bedrock_creds.ledger import Ledger
 from pytest_bedrock_creds.redact import redact_text
 from pytest_bedrock_creds.scenarios import (
+    MATRIX_SUFFIXES,
     TARGETS,
     Matrix,
     Result,
@@ -32,12 +36,13 @@ from pytest_bedrock_creds.scenarios import (
     matches,
     prepare,
     run_target,
-    runner_region,
     target_unavailable,
 )
 from pytest_bedrock_creds.servers.bedrock import FakeBedrock, VerifyMode
 from pytest_bedrock_creds.servers.container import FakeContainerCredentials
 from pytest_bedrock_creds.servers.imds import FakeImds
+from pytest_bedrock_creds.servers.sso import FakeSsoPortal
+from pytest_bedrock_creds.servers.sts import FakeSts
 
 GROUP = "bedrock-creds"
 _ISOLATE = "bedrock_isolate_env"
@@ -46,6 +51,35 @@ _GUARD = "bedrock_network_guard"
 #: The role every test sees with --bedrock-fake-imds or a bare @pytest.mark.bedrock_fake_imds.
 DEFAULT_ROLE = "bedrock-creds-role"
 _MARKER_ARGS = frozenset({"roles", "v1_enabled"})
+
+
+#: The entry point's name (pyproject.toml ``[project.entry-points.pytest11]``).
+ENTRY_POINT = "bedrock_creds"
+
+
+class _SameModule:
+    """Holds a second name of this plugin in pytest's plugin manager (it has no hooks of its own)."""
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+
+    def __repr__(self) -> str:
+        return f"<pytest-bedrock-creds, registered as {self.name!r}>"
+
+
+def pytest_plugin_registered(plugin: object, plugin_name: str, manager: pytest.PytestPluginManager) -> None:
+    """Make this module known under both of its names, whichever way it came in.
+
+    The entry point registers it as ``bedrock_creds``; ``pytest_plugins`` and ``-p`` use the module
+    name. pytest looks a plugin up by name before importing it, and registering one module under a
+    second name is an error ("Plugin already registered under a different name"), so the other name
+    is taken by a hookless placeholder: each way of loading then finds the plugin already there.
+    """
+    if plugin is not sys.modules[__name__]:
+        return
+    for alias in (ENTRY_POINT, __name__):
+        if alias != plugin_name and manager.get_plugin(alias) is None and not manager.is_blocked(alias):
+            manager.register(_SameModule(plugin_name), alias)
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -250,9 +284,15 @@ def bedrock_ledger() -> Ledger:
 
 
 @pytest.fixture
-def aws_env(bedrock_ledger: Ledger, bedrock_creds_region: str | None) -> Iterator[AwsEnv]:
-    """A hermetic AWS environment for this test, restored exactly afterwards."""
-    with AwsEnv(ledger=bedrock_ledger, region=bedrock_creds_region) as env:
+def aws_env(
+    bedrock_ledger: Ledger, bedrock_creds_region: str | None, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[AwsEnv]:
+    """A hermetic AWS environment for this test, restored exactly afterwards.
+
+    Its changes go through the test's ``monkeypatch``, so they and the test's own
+    ``monkeypatch.setenv`` calls are undone together, in reverse order.
+    """
+    with AwsEnv(ledger=bedrock_ledger, region=bedrock_creds_region, patcher=monkeypatch) as env:
         yield env
 
 
@@ -262,7 +302,7 @@ def aws_files(aws_env: AwsEnv) -> AwsFiles:
     return AwsFiles(aws_env)
 
 
-_F = TypeVar("_F", FakeBedrock, FakeImds, FakeContainerCredentials)
+_F = TypeVar("_F", FakeBedrock, FakeImds, FakeContainerCredentials, FakeSts, FakeSsoPortal)
 
 
 def _attached_view(server: _F, aws_env: AwsEnv) -> Iterator[_F]:
@@ -369,6 +409,39 @@ def fake_container_credentials(
     yield from _attached_view(bedrock_container_server, aws_env)
 
 
+# -- fake STS and IAM Identity Center portal (the rest of the chain) ---------------------------
+
+
+@pytest.fixture(scope="session")
+def bedrock_sts_server(bedrock_ledger: Ledger) -> Iterator[FakeSts]:
+    """The session's FakeSts (one per xdist worker). Tests use ``fake_sts``."""
+    with FakeSts(ledger=bedrock_ledger) as server:
+        yield server
+
+
+@pytest.fixture
+def fake_sts(bedrock_sts_server: FakeSts, aws_env: AwsEnv) -> Iterator[FakeSts]:
+    """A fake STS, reset for this test, that ``aws_env`` points the SDKs at (``AWS_ENDPOINT_URL_STS``):
+    assume-role profiles and web identity get ledger-issued credentials with their lineage."""
+    bedrock_sts_server.reset()
+    yield from _attached_view(bedrock_sts_server, aws_env)
+
+
+@pytest.fixture(scope="session")
+def bedrock_sso_server(bedrock_ledger: Ledger) -> Iterator[FakeSsoPortal]:
+    """The session's FakeSsoPortal (one per xdist worker). Tests use ``fake_sso_portal``."""
+    with FakeSsoPortal(ledger=bedrock_ledger) as server:
+        yield server
+
+
+@pytest.fixture
+def fake_sso_portal(bedrock_sso_server: FakeSsoPortal, aws_env: AwsEnv) -> Iterator[FakeSsoPortal]:
+    """A fake IAM Identity Center portal, reset for this test, that ``aws_env`` points the SDKs at
+    (``AWS_ENDPOINT_URL_SSO``); pair it with ``aws_files.sso_profile(...)``."""
+    bedrock_sso_server.reset()
+    yield from _attached_view(bedrock_sso_server, aws_env)
+
+
 # -- scenarios: YAML precedence scenarios, run against every target; the conformance matrix ---------------
 # Files named bedrock_creds_*.yaml or *.bedrock.yaml (and paths in the ini setting bedrock_scenarios)
 # become one item per scenario and target. Results ride to the controller in user_properties, so the
@@ -395,7 +468,8 @@ def _add_scenario_options(group: Any, parser: pytest.Parser) -> None:
         default=None,
         dest=_MATRIX_OPT,
         metavar="PATH",
-        help="write the conformance matrix to PATH (.md for Markdown, .json for JSON). ini: bedrock_matrix",
+        help="write the conformance matrix to PATH (.md for Markdown, .json for JSON, .html for a page to click "
+        "through). ini: bedrock_matrix",
     )
     parser.addini(_TARGETS_OPT, default="all", help="scenario targets to run (see --bedrock-targets)")
     parser.addini(_MATRIX_OPT, default="", help="where to write the conformance matrix (see --bedrock-matrix)")
@@ -418,8 +492,8 @@ def _matrix_path(config: pytest.Config) -> str | None:
     raw = config.getoption(_MATRIX_OPT) or config.getini(_MATRIX_OPT)
     if not raw:
         return None
-    if Path(str(raw)).suffix.lower() not in (".md", ".markdown", ".json"):
-        raise pytest.UsageError(f"--bedrock-matrix {raw}: the extension must be .md or .json")
+    if Path(str(raw)).suffix.lower() not in MATRIX_SUFFIXES:
+        raise pytest.UsageError(f"--bedrock-matrix {raw}: the extension must be .md, .json or .html")
     return str(raw)
 
 
@@ -487,23 +561,45 @@ def _scenario_callobj(item: ScenarioItem) -> Any:
 
 
 class ScenarioItem(pytest.Function):
-    """One scenario run against one target; it uses the session fakes (reset here, per item)."""
+    """One scenario run against one target; it uses the session fakes (reset here, per item).
+
+    Its ``user_properties`` (JUnit XML ``<property>`` elements, and how results reach the matrix
+    from xdist workers) say what happened: ``bedrock_target``, ``bedrock_outcome`` (agrees,
+    documented, unexpected or skipped), ``bedrock_reason``, ``bedrock_expected``,
+    ``bedrock_observed`` and ``bedrock_trace`` (the reference chain's), all redacted.
+    """
 
     def __init__(self, *, scenario: Scenario, target: str, **kwargs: Any) -> None:
         self.scenario, self.target = scenario, target
         self.secrets: set[str] = set(scenario.literal_secrets())
         super().__init__(name=f"{scenario.name}[{target}]", callobj=_scenario_callobj(self), **kwargs)
         expectation = scenario.expectation_for(target)
-        documented = target in scenario.expect_by_target
+        documented = scenario.documents(target)
         self.user_properties.append((_RESULT_KEY, json.dumps({
             "family": scenario.family, "scenario": scenario.name, "target": target,
             "documented": documented, "reason": expectation.reason or "",
         })))
+        self.user_properties += [("bedrock_target", target), ("bedrock_expected", expectation.describe())]
         why = target_unavailable(target)
         if why is None and expectation.skip:
             why = f"{scenario.name} skips {target}: {expectation.reason}"
         if why is not None:
             self.add_marker(pytest.mark.skip(reason=why))
+            self._outcome("skipped", why)
+
+    def _outcome(self, outcome: str, reason: str) -> None:
+        if not any(name == "bedrock_outcome" for name, _ in self.user_properties):
+            self.user_properties += [("bedrock_outcome", outcome), ("bedrock_reason", self._redact(reason))]
+
+    def runtest(self) -> None:
+        try:
+            super().runtest()
+        except pytest.skip.Exception as exc:
+            self._outcome("skipped", str(exc.msg))
+            raise
+        except Exception as exc:  # the target crashed: the matrix counts it as unexpected
+            self._outcome("unexpected", f"{type(exc).__name__}: {exc}"[:500])
+            raise
 
     def reportinfo(self) -> tuple[Path, int, str]:
         return self.path, self.scenario.line - 1, f"{self.scenario.name}[{self.target}]"
@@ -513,22 +609,32 @@ class ScenarioItem(pytest.Function):
     ) -> None:
         scenario = self.scenario
         runtime = Runtime(ledger, bedrock, imds, container, cache=self.config.stash[_runtime_cache_key])
-        with AwsEnv(ledger=ledger, region=runner_region(scenario)) as env:
+        with AwsEnv(ledger=ledger, region=scenario.default_region) as env:
             prepared = prepare(scenario, env, runtime)
             self.secrets |= prepared.secrets
-            reference = resolve(operation=scenario.operation, settings=prepared.settings)
+            reference = resolve(operation=scenario.operation, settings=prepared.settings,
+                                chain=prepared.reference_chain)
             observed = run_target(self.target, prepared, runtime, reference)
         expected = scenario.expectation_for(self.target)
         self.user_properties.append(("bedrock_observed", self._redact(observed.describe(key=False))))
-        if matches(observed, expected):
+        self.user_properties.append(("bedrock_trace", self._redact(reference.explain())))
+        if observed.witness is False:
+            self.user_properties.append(("bedrock_witness", self._redact(
+                f"the SDK reported {', '.join(observed.sdk_reported or ())}; the ledger says {observed.source}")))
+        if matches(observed, expected, default_region=scenario.default_region):
+            documented = scenario.documents(self.target)
+            self._outcome("documented" if documented else "agrees", expected.reason or "")
             return
+        self._outcome("unexpected", f"expected {expected.describe()}, observed {observed.describe(key=False)}")
         lines = [
             f"scenario {scenario.name!r} ({scenario.path}:{scenario.line}, family {scenario.family}) "
             f"on target {self.target}",
         ]
         if scenario.doc:
             lines.append(f"  doc:      {' '.join(scenario.doc.split())}")
-        lines.append(f"  expected: {expected.describe()}"
+        implied = expected.scheme and not expected.region and scenario.default_region
+        region = f" in {scenario.default_region}" if implied else ""
+        lines.append(f"  expected: {expected.describe()}{region}"
                      + (f"  (expect_by_target: {expected.reason})" if expected.reason else ""))
         lines.append(f"  observed: {observed.describe()}")
         if self.target != "reference" and self.target not in scenario.expect_by_target:
@@ -565,8 +671,11 @@ class _MatrixRecorder:
             status = "unexpected"
         else:
             status = "documented" if data["documented"] else "agrees"
-        self.config.stash[_matrix_key].add(Result(data["family"], data["scenario"], data["target"], status,
-                                                  data["reason"], str(props.get("bedrock_observed", ""))))
+        self.config.stash[_matrix_key].add(Result(
+            data["family"], data["scenario"], data["target"], status, data["reason"],
+            observed=str(props.get("bedrock_observed", "")), expected=str(props.get("bedrock_expected", "")),
+            trace=str(props.get("bedrock_trace", "")), witness=str(props.get("bedrock_witness", "")),
+        ))
 
     def pytest_terminal_summary(self, terminalreporter: Any) -> None:
         config = self.config
@@ -582,3 +691,17 @@ class _MatrixRecorder:
         if path:
             written = matrix.write(Path(config.invocation_params.dir, path))
             terminalreporter.write_line(f"conformance matrix written to {written}")
+        _append_to_step_summary(matrix, terminalreporter)
+
+
+def _append_to_step_summary(matrix: Matrix, terminalreporter: Any) -> None:
+    """In a GitHub Actions job, append the matrix (Markdown) to the job's summary page."""
+    summary = os.environ.get("GITHUB_STEP_SUMMARY")
+    if not summary:
+        return
+    try:
+        with open(summary, "a", encoding="utf-8") as handle:
+            handle.write("## bedrock-creds conformance matrix\n\n" + matrix.to_markdown() + "\n")
+    except OSError as exc:
+        terminalreporter.write_line(f"bedrock-creds: cannot append the matrix to GITHUB_STEP_SUMMARY: {exc}",
+                                    yellow=True)

@@ -6,7 +6,12 @@ in the package agrees and a reviewer has one function to audit.
 
 from __future__ import annotations
 
-__all__ = ["redact", "redact_text"]
+import dataclasses
+from typing import Any, TypeVar
+
+__all__ = ["hidden_from_diffs", "redact", "redact_text"]
+
+_T = TypeVar("_T", bound=type)
 
 #: Prefixes that say what kind of secret a value is and nothing about its content.
 _PUBLIC_PREFIXES = ("bedrock-api-key-", "ABSK")
@@ -40,3 +45,23 @@ def redact_text(text: str, secrets: list[str] | tuple[str, ...] | set[str]) -> s
     for secret in sorted((s for s in secrets if s and s.strip()), key=len, reverse=True):
         text = text.replace(secret, redact(secret))
     return text
+
+
+def hidden_from_diffs(cls: _T) -> _T:
+    """Class decorator for a dataclass that holds secrets: keep its equality, hide its fields from diffs.
+
+    pytest explains a failed ``assert a == b`` between two dataclasses field by field, printing each
+    differing field's raw value (a token, a secret) when ``__eq__`` is the one ``dataclasses``
+    generated. With an ``__eq__`` of its own, pytest shows only the two reprs, which redact. The
+    replacement compares the same fields in the same order, so equality and hashing do not change.
+    """
+    names = tuple(f.name for f in dataclasses.fields(cls) if f.compare)
+
+    def __eq__(self: Any, other: object) -> bool:
+        if other.__class__ is not self.__class__:
+            return NotImplemented
+        return tuple(getattr(self, n) for n in names) == tuple(getattr(other, n) for n in names)
+
+    __eq__.__qualname__ = f"{cls.__qualname__}.__eq__"
+    setattr(cls, "__eq__", __eq__)  # noqa: B010 - mypy refuses assigning to a method
+    return cls

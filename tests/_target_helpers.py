@@ -9,7 +9,7 @@ import pytest
 
 from pytest_bedrock_creds import AwsEnv, FakeBedrock, FakeContainerCredentials, FakeImds, Ledger
 from pytest_bedrock_creds.chain import resolve
-from pytest_bedrock_creds.scenarios import Observation, Runtime, load_text, prepare, run_target, runner_region
+from pytest_bedrock_creds.scenarios import Observation, Runtime, load_text, prepare, run_target
 
 
 @dataclass
@@ -20,9 +20,10 @@ class ScenarioRunner:
 
     def run(self, text: str, target: str) -> Observation:
         (scenario,) = load_text("scenarios:\n" + text)
-        with AwsEnv(ledger=self.runtime.ledger, region=runner_region(scenario)) as env:
+        with AwsEnv(ledger=self.runtime.ledger, region=scenario.default_region) as env:
             prepared = prepare(scenario, env, self.runtime)
-            reference = resolve(operation=scenario.operation, settings=prepared.settings)
+            reference = resolve(operation=scenario.operation, settings=prepared.settings,
+                                chain=prepared.reference_chain)
             return run_target(target, prepared, self.runtime, reference)
 
 

@@ -1,4 +1,15 @@
 """This project's suite runs with the network guard on (``bedrock_network_guard = true`` in
 pyproject.toml): nothing may leave loopback; ``tests/test_network_guard.py`` proves it."""
 
+from __future__ import annotations
+
+import pytest
+
 pytest_plugins = ["pytester"]
+
+
+@pytest.fixture(autouse=True)
+def _inner_runs_leave_the_step_summary_alone(request: pytest.FixtureRequest) -> None:
+    """A suite that pytester runs would append its matrix to this job's GitHub summary page."""
+    if "pytester" in request.fixturenames:
+        request.getfixturevalue("monkeypatch").delenv("GITHUB_STEP_SUMMARY", raising=False)

@@ -9,11 +9,17 @@ from pytest_bedrock_creds.chain import (
     BEARER_UNSUPPORTED_OPERATIONS,
     ChainError,
     ConfigFileError,
+    Resolution,
     ServiceSettings,
+    TraceStep,
     bearer_supported,
     resolve,
 )
 from pytest_bedrock_creds.chain.profiles import read_credentials_file
+
+
+def step(result: Resolution, name: str) -> TraceStep:
+    return next(s for s in result.trace if s.resolver == name)
 
 
 def test_trace_names_every_source_in_documented_order(aws_env: AwsEnv, aws_files: AwsFiles) -> None:
@@ -21,16 +27,21 @@ def test_trace_names_every_source_in_documented_order(aws_env: AwsEnv, aws_files
     result = resolve()
     assert [s.resolver for s in result.trace] == [
         "profile selection",
+        "region",
+        "IMDS settings",
         "BearerTokenResolver",
         "StaticCredentialsResolver",
         "EnvironmentCredentialsResolver",
         "SharedCredentialsFileResolver",
         "ConfigFileResolver",
+        "BotocoreLegacySourcesResolver",
         "ContainerCredentialsResolver",
         "IMDSCredentialsResolver",
     ]
     assert [s.outcome for s in result.trace] == [
         "used",
+        "used",
+        "used",
         "skipped",
         "skipped",
         "skipped",
@@ -38,10 +49,11 @@ def test_trace_names_every_source_in_documented_order(aws_env: AwsEnv, aws_files
         "used",
         "not reached",
         "not reached",
+        "not reached",
     ]
-    assert "does not exist" in result.trace[4].reason
-    assert result.scheme == "sigv4"
-    assert result.source == "config-file:default"
+    assert "does not exist" in step(result, "SharedCredentialsFileResolver").reason
+    assert (result.scheme, result.source, result.region, result.region_source) == (
+        "sigv4", "config-file:default", "us-east-1", "env:AWS_REGION")
 
 
 def test_partial_environment_keys_explain_themselves(aws_env: AwsEnv) -> None:
@@ -50,8 +62,10 @@ def test_partial_environment_keys_explain_themselves(aws_env: AwsEnv) -> None:
     assert not result.ok
     assert result.scheme is None
     assert result.error == "AWS_ACCESS_KEY_ID set but AWS_SECRET_ACCESS_KEY missing"
-    assert [s.outcome for s in result.trace][3:] == [
+    assert result.error_kind == "partial-credentials"
+    assert [s.outcome for s in result.trace][5:] == [
         "error",
+        "not reached",
         "not reached",
         "not reached",
         "not reached",
@@ -66,7 +80,7 @@ def test_operations_that_reject_api_keys_skip_the_bearer_source(aws_env: AwsEnv,
     result = resolve(operation=operation)
     assert result.scheme == "sigv4"
     assert result.access_key_id == creds.access_key_id
-    assert f"do not work for {operation}" in result.trace[1].reason
+    assert f"do not work for {operation}" in step(result, "BearerTokenResolver").reason
 
 
 @pytest.mark.parametrize(
@@ -104,23 +118,23 @@ def test_reprs_and_traces_never_show_secrets(aws_env: AwsEnv, aws_files: AwsFile
 
 
 def test_malformed_file_names_file_and_line_without_quoting_secrets(aws_env: AwsEnv, aws_files: AwsFiles) -> None:
-    path = aws_files.write_raw(
-        "credentials", "[default]\naws_access_key_id = AKIAXXXXXXXXXXXXXXXX\n  aws_secret_access_key topsecretvalue\n"
-    )
-    path.write_text("aws_secret_access_key = topsecretvalue\n[default]\n")
+    path = aws_files.write_raw("credentials", "aws_secret_access_key = topsecretvalue\n[default]\n")
     result = resolve()
-    assert result.error is not None
-    assert f"{path}, line 1: setting before any [section] header" in result.error
+    assert result.error is not None and result.error_kind == "config-file-error"
+    assert f"{path}, line 1: Expected a profile definition" in result.error
+    assert "aws_secret_access_key" in result.error
     assert "topsecretvalue" not in result.error + result.explain()
 
 
 @pytest.mark.parametrize(
     ("text", "line", "words"),
     [
-        ("[default\nregion = x\n", 1, "before any [section] header"),
-        ("[a]\nx = 1\n[a]\n", 3, "section [a] appears twice"),
-        ("[a]\nx = 1\nX = 2\n", 3, "key 'x' appears twice"),
-        ("[a]\nx = 1\nnot an assignment\n", 3, "cannot parse line 'not an assignment'"),
+        ("[default\nregion = x\n", 1, "Profile definition must end with ']'"),
+        ("region = x\n[default]\n", 1, "Expected a profile definition"),
+        ("[a]\nx = 1\nnot an assignment\n", 3, "Expected an '=' sign defining a property"),
+        ("[a]\n = 1\n", 2, "Expected a property definition, found continuation"),
+        ("[a]\n= 1\n", 2, "Property did not have a name"),
+        ("[a]\ns3 =\n  nested\n", 3, "Expected an '=' sign defining a sub-property"),
     ],
 )
 def test_config_file_errors(tmp_path: object, text: str, line: int, words: str) -> None:
@@ -184,3 +198,20 @@ def test_invalid_imds_endpoint_mode_is_a_configuration_error(aws_env: AwsEnv) ->
 
 def test_chain_error_is_an_exception_users_can_catch() -> None:
     assert issubclass(ConfigFileError, ChainError)
+
+
+@pytest.mark.parametrize(
+    "variables",
+    [
+        {"AWS_EC2_METADATA_DISABLED": "false", "AWS_EC2_METADATA_SERVICE_ENDPOINT": "http://[::1"},
+        {"AWS_CONTAINER_CREDENTIALS_FULL_URI": "http://127.0.0.1:99999/"},
+        {"AWS_CONTAINER_CREDENTIALS_FULL_URI": "http://127.0.0.1:notaport/"},
+        {"AWS_CONTAINER_CREDENTIALS_FULL_URI": "http://127.0.0.1:1/", "AWS_CONTAINER_AUTHORIZATION_TOKEN": "tök-ïñ-ℌ"},
+        {"AWS_CONTAINER_CREDENTIALS_FULL_URI": "https://xn--a.example/"},
+    ],
+)
+def test_bad_endpoint_values_are_an_error_never_a_raw_exception(aws_env: AwsEnv, variables: dict[str, str]) -> None:
+    aws_env.set(**variables)
+    result = resolve()  # must not raise
+    assert result.scheme is None and result.error
+    assert "tök" not in (result.error or "") + result.explain()

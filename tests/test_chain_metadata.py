@@ -63,7 +63,7 @@ def test_imds_fault_means_no_credentials(aws_env: AwsEnv, fake_imds: FakeImds, t
     fake_imds.fail(target, status=500)
     ref, real = both(aws_env)
     assert ref == real == (None, None, None)
-    assert "answered HTTP 500" in resolve().trace[-1].reason
+    assert "HTTP 500 after 1 attempt(s)" in resolve().trace[-1].reason
 
 
 def test_unauthorized_role_document(aws_env: AwsEnv, fake_imds: FakeImds) -> None:

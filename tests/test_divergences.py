@@ -14,8 +14,26 @@ from pytest_bedrock_creds import AwsEnv, FakeBedrock
 from pytest_bedrock_creds.chain import resolve
 from pytest_bedrock_creds.scenarios import load_file
 
-#: Rows proved by the tests in this module rather than by a precedence case.
-SHOWN_HERE = {"bearer-over-plain-http", "experimental-client-ignores-bearer", "empty-session-token-sent"}
+#: Rows proved by a test other than a precedence case: row -> "tests/<module>.py::<test function>".
+BACKED_BY = {
+    "bearer-over-plain-http": "test_divergences.py::test_bearer_over_plain_http",
+    "experimental-client-ignores-bearer": "test_divergences.py::test_experimental_client_ignores_bearer",
+    "empty-session-token-sent": "test_divergences.py::test_empty_session_token_sent",
+    "keys-not-merged-across-files":
+        "test_chain_botocore.py::test_keys_split_across_the_files_make_one_profile_departure",
+    "inline-comments-kept": "test_chain_botocore.py::test_inline_comment_after_a_key_id_departure",
+    "profile-default-order": "test_chain_botocore.py::test_profile_default_beats_default_wherever_it_is",
+    "quoted-profile-name": "test_chain_botocore.py::test_quoted_profile_name_departure",
+    "duplicate-sections-refused": "test_chain_botocore.py::test_duplicate_sections_merge_departure",
+    "aws-security-token": "test_chain_botocore.py::test_aws_security_token_is_not_read_departure",
+    "credential-expiration-formats":
+        "test_chain_botocore.py::test_aws_credential_expiration_in_a_form_only_dateutil_reads_departure",
+    "legacy-credential-files": "test_chain_botocore.py::test_legacy_sources_are_named_not_used_departure",
+    "auth-scheme-preference-in-code":
+        "test_chain_botocore.py::test_a_preference_without_a_bedrock_scheme_in_code_departure",
+    "aws-region-ignored": "test_chain_region.py::test_aws_region_alone_departure",
+    "empty-default-region": "test_chain_region.py::test_empty_aws_default_region_falls_through_departure",
+}
 ROOT = Path(__file__).resolve().parents[1]
 #: Rows proved by the client targets' test modules: row -> "module::test" (the test names its row).
 SHOWN_BY_CLIENT_TESTS = {
@@ -33,9 +51,19 @@ SHOWN_BY_CLIENT_TESTS = {
 }
 
 
+def catalogue_keys() -> set[str]:
+    """README rows that catalogue scenarios name in an expect_by_target entry (each runs the real SDK)."""
+    return {exp.key for path in [*ROOT.glob("fixtures/**/*.yaml"), *ROOT.glob("examples/**/*.yaml")]
+            for scenario in load_file(path) for exp in scenario.expect_by_target.values() if exp.key}
+
+
 def test_every_readme_row_is_backed_by_a_test() -> None:
-    backed = {c.divergence for c in CASES if c.divergence} | SHOWN_HERE | set(SHOWN_BY_CLIENT_TESTS)
-    assert readme_divergences() == backed
+    backed = {c.divergence for c in CASES if c.divergence} | set(BACKED_BY) | set(SHOWN_BY_CLIENT_TESTS) \
+        | catalogue_keys()
+    assert readme_divergences() == backed, "rows without a test, or tests naming no row"
+    for row, test in BACKED_BY.items():
+        module, name = test.split("::")
+        assert f"def {name}(" in (ROOT / "tests" / module).read_text(encoding="utf-8"), f"{row}: {test} is gone"
 
 
 @pytest.mark.parametrize("row", sorted(SHOWN_BY_CLIENT_TESTS))
@@ -47,8 +75,7 @@ def test_client_rows_name_a_test_that_exists_and_names_the_row(row: str) -> None
 
 
 def test_every_divergence_key_of_the_catalogue_is_a_readme_row() -> None:
-    keys = {exp.key for path in [*ROOT.glob("fixtures/**/*.yaml"), *ROOT.glob("examples/**/*.yaml")]
-            for scenario in load_file(path) for exp in scenario.expect_by_target.values() if exp.key}
+    keys = catalogue_keys()
     assert keys, "the catalogue names README rows"
     assert keys <= readme_divergences(), f"not in the README table: {sorted(keys - readme_divergences())}"
 

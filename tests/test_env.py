@@ -48,7 +48,7 @@ def test_sentinel_home_and_ambient_variables_do_not_reach_the_test(real_home_wit
                      "REQUESTS_CA_BUNDLE", "SSL_CERT_FILE", "HTTPS_PROXY", "http_proxy"):
             assert name not in os.environ, name
         assert Path(os.environ["HOME"]) == env.home != real_home_with_sentinel
-        assert not (env.home / ".aws").exists()
+        assert list((env.home / ".aws").iterdir()) == []  # an empty ~/.aws, made 0700
         assert botocore.session.Session().get_credentials() is None
         assert os.environ["AWS_EC2_METADATA_DISABLED"] == "true"
     assert dict(os.environ) == before

@@ -81,6 +81,12 @@ def test_limits_are_enforced() -> None:
         encode_frame({"": "x"})
     with pytest.raises(ValueError, match="65535"):
         encode_frame({"h": "x" * 70000})
+    with pytest.raises(ValueError, match="'h': 18446744073709551616 does not fit in 64 bits"):
+        encode_frame({"h": 2**64})
+    with pytest.raises(ValueError, match=r"header 'h' value is not valid UTF-8 text \(surrogates not allowed at"):
+        encode_frame({"h": "a\ud800"})
+    with pytest.raises(ValueError, match=r"header name .* is not valid UTF-8"):
+        encode_frame({"\udc80": "x"})
 
 
 def test_byte_identical_to_smithy_encoder() -> None:

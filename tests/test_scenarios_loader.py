@@ -128,9 +128,12 @@ def test_literal_secrets_are_collected_for_redaction() -> None:
 
 def test_the_catalogue_is_large_and_every_divergence_has_a_reason() -> None:
     scenarios = [s for path in sorted(CATALOGUE.glob("*.bedrock.yaml")) for s in load_file(path)]
-    assert len(scenarios) >= 120
+    assert len(scenarios) >= 300
     families = {s.family for s in scenarios}
     assert {"order", "bearer", "environment", "profiles", "files", "container", "imds", "expiry"} <= families
+    assert {"profile-file", "locations", "imds-settings", "env-variables", "legacy", "auth-preference",
+            "container-settings", "region", "rust-default-chain", "rust-profile-provider", "rust-imds-config",
+            "rust-ecs"} <= families
     for scenario in scenarios:
         for target, expectation in scenario.expect_by_target.items():
             assert expectation.reason and expectation.reason.strip(), (scenario.name, target)
@@ -147,8 +150,22 @@ def test_the_catalogue_is_large_and_every_divergence_has_a_reason() -> None:
         ("container credentials endpoint http://127.0.0.1:1/x answered HTTP 500", "container-error"),
         ("RuntimeError: Credentials were refreshed, but the refreshed credentials are still expired.",
          "expired-credentials"),
+        ("NoAuthTokenError: Unable to locate authorization token", "no-credentials"),
+        ("InvalidIMDSEndpointError: Invalid endpoint EC2 Instance Metadata endpoint: not a uri", "invalid-config"),
+        ("InvalidRegionError: Provided region_name 'eu west 1' doesn't match a supported format.", "invalid-config"),
+        ("ConfigValidationError: Invalid value for 'region': 'eu west 1'. Must be a valid AWS region identifier.",
+         "invalid-config"),
+        ("ValueError: Unsupported host 'None'. Can only retrieve metadata from a loopback address", "container-error"),
+        ("IdentityChainError: ... EcsContainer: Auth token value is not a legal header value..", "container-error"),
         ("something else entirely", "other"),
     ],
 )
 def test_errors_are_classified(message: str, kind: str) -> None:
     assert classify_error(message) == kind
+
+
+def test_a_resolver_no_fake_serves_is_refused() -> None:
+    with pytest.raises(ScenarioFileError, match=r"settings.resolver: 'process' runs the profile's credential_process"):
+        load_text("scenarios:\n  - name: a\n    settings: {resolver: process}\n    expect: {error: x}\n")
+    (scenario,) = load_text("scenarios:\n  - name: a\n    settings: {resolver: imds}\n    expect: {error: x}\n")
+    assert scenario.settings.resolver == "imds"

@@ -5,25 +5,7 @@ from __future__ import annotations
 import json
 
 import pytest
-
-MINE = """\
-family: mine
-scenarios:
-  - name: env-keys
-    env_keys: issued
-    expect: {scheme: sigv4, source: env}
-  - name: bearer-beats-profile
-    env: {AWS_BEARER_TOKEN_BEDROCK: "{bearer:bearer:env}", AWS_PROFILE: dev}
-    files: {credentials: {dev: issued}}
-    expect: {scheme: bearer, source: "bearer:env"}
-  - name: blank-token
-    env: {AWS_BEARER_TOKEN_BEDROCK: " "}
-    env_keys: issued
-    expect: {scheme: sigv4, source: env}
-    expect_by_target:
-      botocore: {scheme: bearer, source: "bearer:<empty>", error: "rejected: AccessDeniedException",
-                 reason: botocore sends the blank token}
-"""
+from _pytester_helpers import MINE
 
 IMDS = """\
 scenarios:
@@ -126,8 +108,8 @@ scenarios:
     result.stdout.fnmatch_lines([
         "scenario 'thinks-env-wins' (bedrock_creds_wrong.yaml:2, family wrong) on target reference",
         "  doc:      a wrong belief about precedence",
-        "  expected: sigv4 from env",
-        "  observed: sigv4 from static (key 'AKIALITERALLITERAL01')",
+        "  expected: sigv4 from env in us-east-1",
+        "  observed: sigv4 from static (key 'AKIALITERALLITERAL01') in us-east-1",
         "reference chain trace:",
         "*StaticCredentialsResolver: used*",
         "*EnvironmentCredentialsResolver: not reached*",
@@ -173,4 +155,4 @@ def test_the_matrix_as_markdown(pytester: pytest.Pytester) -> None:
 def test_a_matrix_path_needs_a_known_extension(pytester: pytest.Pytester) -> None:
     result = pytester.runpytest_subprocess("-p", "no:langsmith_plugin", "--bedrock-matrix=matrix.txt")
     assert result.ret == pytest.ExitCode.USAGE_ERROR
-    result.stderr.fnmatch_lines(["*--bedrock-matrix matrix.txt: the extension must be .md or .json*"])
+    result.stderr.fnmatch_lines(["*--bedrock-matrix matrix.txt: the extension must be .md, .json or .html*"])

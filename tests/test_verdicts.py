@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import sys
 from dataclasses import replace
+from pathlib import Path
 
 import boto3
 import pytest
@@ -101,7 +102,8 @@ def _runtime(ledger: Ledger, bedrock: FakeBedrock, imds: FakeImds, container: Fa
 
 def _resolution(**identity: str | None) -> Resolution:
     return Resolution("Converse", "sigv4", "shared-credentials-file:default", "default",
-                      (TraceStep("SharedCredentialsFileResolver", "used", "test"),), **identity)  # type: ignore[arg-type]
+                      (TraceStep("SharedCredentialsFileResolver", "used", "test"),), region="us-east-1",
+                      **identity)  # type: ignore[arg-type]
 
 
 @pytest.fixture
@@ -168,7 +170,8 @@ def test_a_scenario_whose_request_the_fake_rejected_fails(pytester: pytest.Pytes
     pytester.makefile(".yaml", bedrock_creds_stale=STALE_SECURITY_TOKEN)
     result = pytester.runpytest_subprocess("--bedrock-targets=botocore", "-p", "no:cacheprovider")
     result.assert_outcomes(failed=1)
-    result.stdout.fnmatch_lines(["*observed: sigv4 from env (key 'ASIA*'), rejected: UnrecognizedClientException*"])
+    result.stdout.fnmatch_lines(["*observed: sigv4 from env (key 'ASIA*') in us-east-1, rejected: "
+                                 "UnrecognizedClientException*"])
     assert "stale-token-from-yesterday" not in result.stdout.str()
 
 
@@ -336,6 +339,18 @@ def test_two_pairs_for_one_source_are_told_apart(pytester: pytest.Pytester) -> N
          "loopback URL or {imds-url}"),
         ("    env: {AWS_CONFIG_FILE: /etc/aws/config}\n", "env.AWS_CONFIG_FILE", "temporary home"),
         ("    env: {AWS_ENDPOINT_URL: 'http://127.0.0.1:1'}\n", "env.AWS_ENDPOINT_URL", "the fake's"),
+        # variables are expanded once, then ~: a $HOME inside TEAM would stay literal (a path relative to the cwd)
+        ("    env: {TEAM: $HOME/t, AWS_CONFIG_FILE: $TEAM/config}\n", "env.AWS_CONFIG_FILE", "temporary home"),
+        ("    env: {AWS_CONFIG_FILE: $NOPE/config}\n", "env.AWS_CONFIG_FILE", "temporary home"),
+        ("    env: {AWS_SHARED_CREDENTIALS_FILE: ~/../etc/credentials}\n", "env.AWS_SHARED_CREDENTIALS_FILE",
+         "temporary home"),
+        ("    env: {AWS_SHARED_CREDENTIALS_FILE: ~root/credentials}\n", "env.AWS_SHARED_CREDENTIALS_FILE",
+         "temporary home"),
+        ("    env: {BOTO_CONFIG: '${HOME}x/boto'}\n", "env.BOTO_CONFIG", "temporary home"),
+        ("    env: {AWS_CONTAINER_CREDENTIALS_FULL_URI: '{container-url}/other'}\n",
+         "env.AWS_CONTAINER_CREDENTIALS_FULL_URI", "only loopback URLs"),
+        ("    env: {AWS_CONTAINER_CREDENTIALS_FULL_URI: 'http://169.254.170.23/v1/credentials'}\n",
+         "env.AWS_CONTAINER_CREDENTIALS_FULL_URI", "only loopback URLs"),
     ],
 )
 def test_settings_the_runner_would_mask_are_refused(body: str, where: str, problem: str) -> None:
@@ -398,3 +413,86 @@ def test_a_scenario_file_cannot_run_a_command(pytester: pytest.Pytester) -> None
     result.assert_outcomes(errors=1)
     result.stdout.fnmatch_lines(["*bedrock_creds_evil.yaml:*files.config_raw*credential_process*"])
     assert not marker.exists()
+
+
+@pytest.mark.parametrize(
+    "env",
+    [
+        "{AWS_CONFIG_FILE: '~'}", "{AWS_CONFIG_FILE: '~/team/config'}", "{AWS_CONFIG_FILE: $HOME}",
+        "{AWS_CONFIG_FILE: '${HOME}/team/config'}", "{AWS_CONFIG_FILE: ''}",
+        "{TEAM: '~/team', AWS_CONFIG_FILE: '$TEAM/config'}", "{TEAM: '~/team', BOTO_CONFIG: '${TEAM}/boto'}",
+        "{AWS_CONTAINER_CREDENTIALS_FULL_URI: '{container-url}?a=1'}",
+        "{AWS_CONTAINER_CREDENTIALS_FULL_URI: /credentials}",  # no host: no socket can be opened
+        "{AWS_EC2_METADATA_SERVICE_ENDPOINT: not a uri}",
+    ],
+)
+def test_paths_in_the_home_and_urls_without_a_host_load(env: str) -> None:
+    (scenario,) = load_text(f"scenarios:\n  - name: a\n    env: {env}\n    imds: {{}}\n    expect: {{error: x}}\n")
+    assert scenario.env
+
+
+# -- the scenario's world: files where the variables point, the container's host and token --------------------
+
+
+def _prepare(text: str, runtime: Runtime, aws_env: AwsEnv) -> Prepared:
+    from pytest_bedrock_creds.scenarios.world import prepare
+
+    (scenario,) = load_text("scenarios:\n  - name: a\n" + text + "    expect: {error: x}\n")
+    return prepare(scenario, aws_env, runtime)
+
+
+@pytest.mark.parametrize("variable", ["$TEAM/credentials", "${TEAM}/credentials", "~/team/credentials",
+                                      "$HOME/team/credentials"])
+def test_files_are_written_where_the_variables_point(runtime: Runtime, aws_env: AwsEnv, variable: str) -> None:
+    from pytest_bedrock_creds.chain import resolve
+
+    _prepare(f"    env: {{TEAM: '~/team', AWS_SHARED_CREDENTIALS_FILE: '{variable}'}}\n"
+             "    files: {credentials: {default: issued}}\n", runtime, aws_env)
+    assert (aws_env.home / "team" / "credentials").is_file()
+    assert not (aws_env.home / ".aws" / "credentials").exists()
+    assert resolve().source == "shared-credentials-file:default"
+
+
+@pytest.mark.parametrize("variable", ["", "~", "~/.aws", "$HOME/.aws/"])
+def test_an_empty_or_directory_variable_leaves_the_file_at_its_default_place(runtime: Runtime, aws_env: AwsEnv,
+                                                                             variable: str) -> None:
+    from pytest_bedrock_creds.chain import resolve
+
+    _prepare(f"    env: {{AWS_SHARED_CREDENTIALS_FILE: '{variable}'}}\n"
+             "    files: {credentials: {default: issued}}\n", runtime, aws_env)
+    assert (aws_env.home / ".aws" / "credentials").is_file()
+    assert resolve().error_kind == "no-credentials", "the variable names no file, so the default one is not read"
+
+
+def test_the_runner_never_writes_outside_the_home(runtime: Runtime, aws_env: AwsEnv, tmp_path: Path) -> None:
+    from pytest_bedrock_creds.scenarios.world import prepare
+
+    (scenario,) = load_text("scenarios:\n  - name: a\n    files: {credentials: {default: issued}}\n"
+                            "    expect: {error: x}\n")
+    outside = tmp_path / "credentials"
+    with pytest.raises(ValueError, match="leaves the temporary home"):
+        prepare(replace(scenario, env={"AWS_SHARED_CREDENTIALS_FILE": str(outside)}), aws_env, runtime)
+    assert not outside.exists()
+
+
+def test_the_container_can_be_named_localhost_and_its_token_can_end_in_a_newline(runtime: Runtime,
+                                                                                  aws_env: AwsEnv) -> None:
+    import os
+
+    _prepare("    container: {host: localhost, token: file-newline}\n", runtime, aws_env)
+    assert os.environ["AWS_CONTAINER_CREDENTIALS_FULL_URI"] == runtime.container.full_uri.replace(
+        "127.0.0.1", "localhost")
+    token = runtime.container.auth_token
+    with open(os.environ["AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE"], encoding="utf-8") as handle:
+        assert handle.read() == f"{token}\n"
+    _prepare("    container: {token: inline-newline}\n", runtime, aws_env)
+    assert os.environ["AWS_CONTAINER_AUTHORIZATION_TOKEN"] == f"{token}\n"
+    assert os.environ["AWS_CONTAINER_CREDENTIALS_FULL_URI"] == runtime.container.full_uri
+
+
+def test_the_container_url_placeholder_is_the_full_credentials_uri(runtime: Runtime, aws_env: AwsEnv) -> None:
+    import os
+
+    _prepare("    container: {}\n    env: {AWS_CONTAINER_CREDENTIALS_FULL_URI: '{container-url}?a=1'}\n",
+             runtime, aws_env)
+    assert os.environ["AWS_CONTAINER_CREDENTIALS_FULL_URI"] == runtime.container.full_uri + "?a=1"

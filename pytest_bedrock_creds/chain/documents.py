@@ -6,10 +6,12 @@ import json
 from dataclasses import dataclass
 
 from pytest_bedrock_creds.chain.model import ChainError
+from pytest_bedrock_creds.redact import hidden_from_diffs
 
 __all__ = ["CredentialsDocument", "parse_credentials_document"]
 
 
+@hidden_from_diffs
 @dataclass(frozen=True, repr=False)
 class CredentialsDocument:
     access_key_id: str

@@ -1,20 +1,22 @@
-"""``SharedCredentialsFileResolver`` and ``ConfigFileResolver``: keys in the selected profile.
+"""``SharedCredentialsFileResolver`` and ``ConfigFileResolver``: keys of the selected profile.
 
-Each file is a source of its own: keys are not merged across the two files (as in
-botocore). Key names are case-insensitive; empty and whitespace-only values count as
-missing. A profile that gets credentials some other way (``role_arn``,
-``credential_process``, SSO, web identity) is outside the documented Bedrock chain, and
-the reference says so instead of guessing.
+The profile is the one both files make together, as the shared parser tests pin it: the
+config file's section overridden key by key by the credentials file's (so a key id in one
+file and the secret in the other make a pair). The source is the file that gave
+``aws_access_key_id``: the credentials-file resolver answers when that file has it, the
+config-file resolver otherwise. botocore reads each file on its own and calls a split pair
+partial: a documented divergence. Key names are case-insensitive; empty and whitespace-only
+values count as missing. A profile that gets credentials some other way (``role_arn``,
+``credential_process``, SSO, web identity) is outside the documented Bedrock chain, and the
+reference says so instead of guessing.
 """
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from pytest_bedrock_creds.chain.base import Resolver
-from pytest_bedrock_creds.chain.context import Context, blank
+from pytest_bedrock_creds.chain.context import Context
 from pytest_bedrock_creds.chain.model import ChainError, Found, Skip
-from pytest_bedrock_creds.chain.profiles import Profiles
+from pytest_bedrock_creds.chain.profile_file import FileKind, ProfileFile
 
 __all__ = ["UNMODELLED_PROFILE_KEYS", "ConfigFileResolver", "SharedCredentialsFileResolver"]
 
@@ -29,52 +31,60 @@ UNMODELLED_PROFILE_KEYS = (
 )
 
 
-def _from_profile(
-    kind: str, source_label: str, path: Path, profiles: Profiles | None, ctx: Context
-) -> Found | Skip:
-    if profiles is None:
+def _from_profile(kind: FileKind, ctx: Context) -> Found | Skip:
+    path = ctx.credentials_path if kind == "credentials" else ctx.config_path
+    parsed: ProfileFile | None = ctx.credentials_file if kind == "credentials" else ctx.config_file
+    if parsed is None:
         return Skip(f"{path} does not exist")
-    section = f"[{ctx.profile}]" if kind == "credentials" or ctx.profile == "default" else f"[profile {ctx.profile}]"
-    values = profiles.get(ctx.profile)
-    if values is None:
-        return Skip(f"no {section} section in {path}")
+    label = parsed.label(ctx.profile)
+    if parsed.profiles.get(ctx.profile) is None:
+        return Skip(f"no {label} section in {path}")
     _refuse_unmodelled(ctx)
-    key_id, secret = values.get("aws_access_key_id"), values.get("aws_secret_access_key")
-    if not blank(key_id) and not blank(secret):
-        token = values.get("aws_session_token")
-        return Found(
-            "sigv4", f"{source_label}:{ctx.profile}", f"keys in {section} of {path}",
-            access_key_id=key_id, secret_access_key=secret, session_token=None if blank(token) else token,
-        )
-    if not blank(key_id):
-        raise ChainError(f"{section} in {path} has aws_access_key_id but no aws_secret_access_key")
-    if not blank(secret):
-        return Skip(f"{section} in {path} has aws_secret_access_key but no aws_access_key_id")
-    return Skip(f"{section} in {path} has no keys")
+    key_id = ctx.profile_setting("aws_access_key_id")
+    secret = ctx.profile_setting("aws_secret_access_key")
+    if key_id is None or key_id.kind != kind:
+        if key_id is not None:
+            return Skip(f"{label} in {path} does not give the profile's aws_access_key_id "
+                        f"(it comes from {key_id.where})")
+        if secret is not None:
+            return Skip(f"{label} in {path}: the profile has aws_secret_access_key but no aws_access_key_id")
+        return Skip(f"{label} in {path} has no keys")
+    if secret is None:
+        raise ChainError(f"{label} in {path} has aws_access_key_id but no aws_secret_access_key "
+                         "(in either file)", kind="partial-credentials")
+    token = ctx.profile_setting("aws_session_token")
+    reason = f"aws_access_key_id from {key_id.where}"
+    reason += "" if secret.kind == kind else f", aws_secret_access_key from {secret.where} (the files are merged)"
+    if token is not None and token.kind != kind:
+        reason += f", aws_session_token from {token.where}"
+    if ctx.profile_setting("aws_security_token") is not None:
+        reason += "; aws_security_token is ignored: not a documented setting (botocore reads it)"
+    return Found(
+        "sigv4", f"{key_id.source_label}:{ctx.profile}", reason,
+        access_key_id=key_id.value, secret_access_key=secret.value,
+        session_token=None if token is None else token.value,
+    )
 
 
 def _refuse_unmodelled(ctx: Context) -> None:
-    for path, profiles in ((ctx.credentials_path, ctx.credentials_profiles), (ctx.config_path, ctx.config_profiles)):
-        values = (profiles or {}).get(ctx.profile) or {}
-        for key in UNMODELLED_PROFILE_KEYS:
-            if not blank(values.get(key)):
-                raise ChainError(
-                    f"profile {ctx.profile!r} in {path} sets {key}, a credential provider outside the "
-                    "documented Bedrock chain; the reference chain does not model it"
-                )
+    for key in UNMODELLED_PROFILE_KEYS:
+        found = ctx.profile_setting(key)
+        if found is not None:
+            raise ChainError(
+                f"profile {ctx.profile!r} in {found.path} sets {key}, a credential provider outside the "
+                "documented Bedrock chain; the reference chain does not model it"
+            )
 
 
 class SharedCredentialsFileResolver(Resolver):
     name = "SharedCredentialsFileResolver"
 
     def resolve(self, ctx: Context) -> Found | Skip:
-        return _from_profile(
-            "credentials", "shared-credentials-file", ctx.credentials_path, ctx.credentials_profiles, ctx
-        )
+        return _from_profile("credentials", ctx)
 
 
 class ConfigFileResolver(Resolver):
     name = "ConfigFileResolver"
 
     def resolve(self, ctx: Context) -> Found | Skip:
-        return _from_profile("config", "config-file", ctx.config_path, ctx.config_profiles, ctx)
+        return _from_profile("config", ctx)

@@ -22,7 +22,16 @@ class RefusedAddress(Exception):
 
 
 class HttpFailure(Exception):
-    """Connection refused, reset, timed out, or an unreadable reply."""
+    """Connection refused, reset, timed out, or an unreadable reply.
+
+    ``read_timeout`` is true when the connection was made but no reply came in time
+    (botocore treats that apart from other failures: an IMDSv2 token request that times
+    out falls back to IMDSv1 at once, without a retry).
+    """
+
+    def __init__(self, message: str, *, read_timeout: bool = False) -> None:
+        super().__init__(message)
+        self.read_timeout = read_timeout
 
 
 @dataclass(frozen=True)
@@ -58,23 +67,37 @@ def request(
     headers: dict[str, str] | None = None,
     timeout: float = 1.0,
 ) -> HttpResult:
-    """Send one request and read the whole reply."""
-    parts = urlsplit(url)
-    host = parts.hostname or ""
+    """Send one request and read the whole reply; every failure is an :class:`HttpFailure`
+    (or :class:`RefusedAddress`), never a raw exception, and never quotes a header's value."""
+    try:
+        parts = urlsplit(url)
+        host, port = parts.hostname or "", parts.port  # .port raises for a port out of range
+    except ValueError as exc:  # "http://[::1", "http://127.0.0.1:99999"
+        raise HttpFailure(f"{method} {url!r}: not a usable URL ({exc})") from None
     reason = refusal_reason(host)
     if reason:
         raise RefusedAddress(f"refusing to contact {url}: {reason}")
     if parts.scheme not in ("http", "https"):
         raise HttpFailure(f"unsupported URL scheme in {url!r}")
     conn_type = http.client.HTTPSConnection if parts.scheme == "https" else http.client.HTTPConnection
-    conn = conn_type(host, parts.port, timeout=timeout)
-    path = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
     try:
+        conn = conn_type(host, port, timeout=timeout)
+    except (http.client.InvalidURL, ValueError) as exc:
+        raise HttpFailure(f"{method} {url!r}: not a usable host ({exc})") from None
+    path = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
+    connected = False
+    try:
+        conn.connect()
+        connected = True
         conn.request(method, path, headers=headers or {})
         response = conn.getresponse()
         body = response.read()
         return HttpResult(response.status, body, tuple(response.getheaders()))
     except (TimeoutError, OSError, http.client.HTTPException) as exc:
-        raise HttpFailure(f"{method} {url}: {type(exc).__name__}: {exc}") from None
+        read_timeout = connected and isinstance(exc, TimeoutError)
+        raise HttpFailure(f"{method} {url}: {type(exc).__name__}: {exc}", read_timeout=read_timeout) from None
+    except ValueError as exc:  # its message quotes the offending value, which may be a token: not shown
+        problem = "a host name that cannot be encoded" if not connected else "a header value that cannot be sent"
+        raise HttpFailure(f"{method} {url}: {type(exc).__name__}: {problem}") from None
     finally:
         conn.close()

@@ -1,97 +1,113 @@
-"""Reading the shared credentials and config files into profiles.
+"""Reading the shared files from disk, and the profile both files make together.
 
-Parsing follows botocore (``configparser.RawConfigParser``: keys are case-insensitive,
-values verbatim, duplicate sections are errors). In the credentials file a section
-``[name]`` is profile ``name``; in the config file ``[default]`` and ``[profile name]``
-are profiles (``[profile default]`` wins over ``[default]``) and other sections
-(``[sso-session x]``, ``[services x]``, unprefixed names) are not profiles.
-
-A file that cannot be parsed raises :class:`ConfigFileError` naming the file and line;
-a line that assigns a secret is never quoted back.
+:mod:`~pytest_bedrock_creds.chain.profile_file` parses the text. Here: a file that does not
+exist, or is a directory, or cannot be read, is no file (botocore treats every path that is
+not a readable regular file so; the Rust SDK too); a file that is not UTF-8 is an error
+naming the line. The profile the chain reads is the *merged* profile of the shared parser
+tests ("profiles duplicated in multiple files are merged", "duplicate properties between
+files uses credentials property"): the config file's section, overridden key by key by the
+credentials file's section of the same name.
 """
 
 from __future__ import annotations
 
-import ast
-import configparser
+from dataclasses import dataclass
 from pathlib import Path
 
 from pytest_bedrock_creds.chain.model import ConfigFileError
+from pytest_bedrock_creds.chain.profile_file import FileKind, ProfileFile, parse_profile_text
 
-__all__ = ["Profiles", "read_config_file", "read_credentials_file"]
+__all__ = [
+    "LoadedFile",
+    "Profiles",
+    "Setting",
+    "load_profile_file",
+    "merged_profile",
+    "read_config_file",
+    "read_credentials_file",
+]
 
 Profiles = dict[str, dict[str, str]]
 
-_SECRET_KEYS = ("secret", "token", "password")
+
+@dataclass(frozen=True)
+class LoadedFile:
+    """A file the chain looked for: ``parsed`` is ``None`` when there is no file to read,
+    and ``status`` says why (``read``, ``missing``, ``directory``, ``unreadable``)."""
+
+    kind: FileKind
+    path: str
+    origin: str
+    status: str
+    parsed: ProfileFile | None
+
+    def describe(self) -> str:
+        where = f"{self.kind} file {self.path} (from {self.origin})"
+        if self.status == "read":
+            return where
+        return f"{where}: {self.status}, read as no file"
 
 
-def _describe_line(line: str) -> str:
-    text = line.strip()
-    key = text.split("=", 1)[0].strip().lower()
-    if "=" in text and any(s in key for s in _SECRET_KEYS):
-        return repr(f"{key} = <redacted>")
-    return repr(text[:80])
-
-
-def _parse(path: Path) -> configparser.RawConfigParser | None:
-    if not path.exists():
-        return None
-    if path.is_dir():
-        raise ConfigFileError(path, None, "is a directory, not a file")
+def load_profile_file(path: str | Path, kind: FileKind, origin: str = "the caller") -> LoadedFile:
+    """Read and parse one file; a file that is not there (or not a file) is not an error."""
+    shown = str(path)
+    target = Path(shown) if shown else None
+    if target is None or not target.exists():
+        return LoadedFile(kind, shown, origin, "missing" if shown else "an empty path", None)
+    if target.is_dir():
+        return LoadedFile(kind, shown, origin, "a directory", None)
     try:
-        text = path.read_text(encoding="utf-8")
-    except UnicodeDecodeError as exc:
-        line = path.read_bytes()[: exc.start].count(b"\n") + 1
-        raise ConfigFileError(path, line, "is not valid UTF-8 text") from None
+        data = target.read_bytes()
     except OSError as exc:
-        raise ConfigFileError(path, None, f"cannot be read: {exc.strerror}") from None
-    parser = configparser.RawConfigParser(interpolation=None)
+        return LoadedFile(kind, shown, origin, f"unreadable ({exc.strerror})", None)
     try:
-        parser.read_string(text, source=str(path))
-    except configparser.MissingSectionHeaderError as exc:
-        raise ConfigFileError(
-            path, exc.lineno, f"setting before any [section] header: {_describe_line(exc.line)}"
-        ) from None
-    except configparser.DuplicateSectionError as exc:
-        raise ConfigFileError(path, exc.lineno, f"section [{exc.section}] appears twice") from None
-    except configparser.DuplicateOptionError as exc:
-        raise ConfigFileError(
-            path, exc.lineno, f"key {exc.option!r} appears twice in section [{exc.section}]"
-        ) from None
-    except configparser.ParsingError as exc:
-        lineno, shown = exc.errors[0]  # configparser stores repr(line)
-        try:
-            bad_line = str(ast.literal_eval(str(shown)))
-        except (ValueError, SyntaxError):
-            bad_line = str(shown)
-        raise ConfigFileError(path, int(lineno), f"cannot parse line {_describe_line(bad_line)}") from None
-    except configparser.Error as exc:  # any other parser complaint, still with the file named
-        raise ConfigFileError(path, None, exc.message) from None
-    return parser
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = data[: exc.start].count(b"\n") + 1
+        raise ConfigFileError(shown, line, "is not valid UTF-8 text") from None
+    return LoadedFile(kind, shown, origin, "read", parse_profile_text(text, kind, shown))
 
 
 def read_credentials_file(path: Path) -> Profiles | None:
-    """Profiles of a shared credentials file; ``None`` if it does not exist."""
-    parser = _parse(path)
-    if parser is None:
-        return None
-    return {section: dict(parser.items(section)) for section in parser.sections()}
+    """Profiles of a shared credentials file; ``None`` if there is no such file."""
+    parsed = load_profile_file(path, "credentials").parsed
+    return None if parsed is None else parsed.as_dict()
 
 
 def read_config_file(path: Path) -> Profiles | None:
-    """Profiles of a config file; ``None`` if it does not exist."""
-    parser = _parse(path)
-    if parser is None:
-        return None
-    profiles: Profiles = {}
-    prefixed: Profiles = {}
-    for section in parser.sections():
-        values = dict(parser.items(section))
-        if section == "default":
-            profiles["default"] = values
-        elif section.startswith("profile "):
-            name = section[len("profile ") :].strip()
-            if name:
-                prefixed[name] = values
-    profiles.update(prefixed)  # [profile default] wins over [default]
-    return profiles
+    """Profiles of a config file; ``None`` if there is no such file."""
+    parsed = load_profile_file(path, "config").parsed
+    return None if parsed is None else parsed.as_dict()
+
+
+@dataclass(frozen=True)
+class Setting:
+    """One key of the merged profile, with the file, section and line that gave it."""
+
+    value: str
+    kind: FileKind
+    path: str
+    section: str
+    line: int
+
+    @property
+    def where(self) -> str:
+        return f"{self.section} of {self.path}, line {self.line}"
+
+    @property
+    def source_label(self) -> str:
+        return "shared-credentials-file" if self.kind == "credentials" else "config-file"
+
+
+def merged_profile(name: str, config: ProfileFile | None, credentials: ProfileFile | None) -> dict[str, Setting] | None:
+    """The profile as both files define it (credentials file wins per key); ``None`` if neither has it."""
+    merged: dict[str, Setting] | None = None
+    for parsed in (config, credentials):
+        props = None if parsed is None else parsed.profiles.get(name)
+        if parsed is None or props is None:
+            continue
+        merged = merged if merged is not None else {}
+        section = parsed.label(name)
+        for key, prop in props.items():
+            merged[key] = Setting(prop.value, parsed.kind, parsed.path, section, prop.line)
+    return merged

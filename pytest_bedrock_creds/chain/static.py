@@ -21,10 +21,10 @@ class StaticCredentialsResolver(Resolver):
                 access_key_id=s.access_key_id, secret_access_key=s.secret_access_key,
                 session_token=None if blank(s.session_token) else s.session_token,
             )
-        if has_key:
-            raise ChainError("service settings give access_key_id without secret_access_key")
-        if has_secret:
-            raise ChainError("service settings give secret_access_key without access_key_id")
+        if has_key or has_secret:
+            names = ("access_key_id", "secret_access_key")
+            given, missing = names if has_key else names[::-1]
+            raise ChainError(f"service settings give {given} without {missing}", kind="partial-credentials")
         if not blank(s.session_token):
             return Skip("service settings give a session_token without keys; it is ignored")
         return Skip("no keys in the service settings")

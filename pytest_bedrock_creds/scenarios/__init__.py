@@ -8,13 +8,15 @@ and :class:`Matrix` renders the results. ``plugin.py`` turns files named
 """
 
 from pytest_bedrock_creds.scenarios.loader import ScenarioFileError, load_file, load_text
-from pytest_bedrock_creds.scenarios.matrix import STATUSES, Matrix, Result
+from pytest_bedrock_creds.scenarios.matrix import MATRIX_SUFFIXES, STATUSES, Matrix, Result
 from pytest_bedrock_creds.scenarios.outcome import Observation, classify_error, matches
-from pytest_bedrock_creds.scenarios.schema import SCHEMA, TARGETS, Expectation, Scenario
+from pytest_bedrock_creds.scenarios.schema import RUNNER_REGION, SCHEMA, TARGETS, Expectation, Scenario
 from pytest_bedrock_creds.scenarios.targets import run_target, target_unavailable
-from pytest_bedrock_creds.scenarios.world import Prepared, Runtime, arm_fakes, prepare, runner_region
+from pytest_bedrock_creds.scenarios.world import Prepared, Runtime, arm_fakes, prepare
 
 __all__ = [
+    "MATRIX_SUFFIXES",
+    "RUNNER_REGION",
     "SCHEMA",
     "STATUSES",
     "TARGETS",
@@ -33,6 +35,5 @@ __all__ = [
     "matches",
     "prepare",
     "run_target",
-    "runner_region",
     "target_unavailable",
 ]

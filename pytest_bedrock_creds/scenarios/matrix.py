@@ -1,7 +1,8 @@
 """The conformance matrix: scenario family x target, each cell counting agrees / documented / unexpected.
 
 Results are plain dicts (they travel from xdist workers in ``user_properties``) and the
-matrix renders as terminal text, Markdown or JSON.
+matrix renders as terminal text, Markdown, JSON or a self-contained HTML page
+(:mod:`.matrix_html`).
 """
 
 from __future__ import annotations
@@ -14,7 +15,10 @@ from typing import Any
 
 from pytest_bedrock_creds.scenarios.schema import TARGETS
 
-__all__ = ["STATUSES", "Matrix", "Result"]
+__all__ = ["MATRIX_SUFFIXES", "STATUSES", "Matrix", "Result"]
+
+#: The file types ``--bedrock-matrix`` writes.
+MATRIX_SUFFIXES = (".md", ".markdown", ".json", ".html", ".htm")
 
 #: ``agrees``: the target did what ``expect`` says; ``documented``: it did what its
 #: ``expect_by_target`` entry says (a divergence with a reason); ``unexpected``: neither;
@@ -30,15 +34,20 @@ class Result:
     status: str
     reason: str = ""
     observed: str = ""
+    expected: str = ""
+    trace: str = ""
+    #: set when the SDK's own claim of its credential source disagrees with the ledger's attribution
+    witness: str = ""
 
     def to_dict(self) -> dict[str, str]:
         return {"family": self.family, "scenario": self.scenario, "target": self.target, "status": self.status,
-                "reason": self.reason, "observed": self.observed}
+                "reason": self.reason, "observed": self.observed, "expected": self.expected, "trace": self.trace,
+                "witness": self.witness}
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Result:
         return cls(**{k: str(data.get(k, "")) for k in ("family", "scenario", "target", "status", "reason",
-                                                         "observed")})
+                                                         "observed", "expected", "trace", "witness")})
 
 
 @dataclass
@@ -64,6 +73,10 @@ class Matrix:
     def families(self) -> list[str]:
         return sorted({r.family for r in self.results.values()})
 
+    def cell_results(self, family: str, target: str) -> list[Result]:
+        return sorted((r for r in self.results.values() if r.family == family and r.target == target),
+                      key=lambda r: r.scenario)
+
     def cell(self, family: str, target: str) -> dict[str, int]:
         counts = dict.fromkeys(STATUSES, 0)
         for r in self.results.values():
@@ -78,12 +91,16 @@ class Matrix:
                 counts[r.status] = counts.get(r.status, 0) + 1
         return counts
 
+    def witness_disagreements(self) -> list[Result]:
+        """Results where the SDK's own claim (botocore's User-Agent metrics) contradicts the ledger."""
+        return sorted((r for r in self.results.values() if r.witness), key=lambda r: (r.target, r.family, r.scenario))
+
     def divergences(self) -> list[Result]:
         return sorted((r for r in self.results.values() if r.status in ("documented", "unexpected")),
                       key=lambda r: (r.target, r.family, r.scenario))
 
     @staticmethod
-    def _text(counts: dict[str, int]) -> str:
+    def counts_text(counts: dict[str, int]) -> str:
         if not any(counts.values()):
             return "-"
         parts = [f"{counts['agrees']} agree"] if counts["agrees"] or not counts["skipped"] else []
@@ -98,8 +115,8 @@ class Matrix:
     def rows(self) -> list[list[str]]:
         rows = [["family", *self.targets]]
         for family in self.families:
-            rows.append([family, *(self._text(self.cell(family, t)) for t in self.targets)])
-        rows.append(["total", *(self._text(self.totals(t)) for t in self.targets)])
+            rows.append([family, *(self.counts_text(self.cell(family, t)) for t in self.targets)])
+        rows.append(["total", *(self.counts_text(self.totals(t)) for t in self.targets)])
         return rows
 
     def to_text(self) -> str:
@@ -110,7 +127,15 @@ class Matrix:
             lines.append("  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)).rstrip())
             if index == 0 or index == len(rows) - 2:
                 lines.append("  ".join("-" * w for w in widths))
+        lines += self._witness_lines()
         return "\n".join(lines)
+
+    def _witness_lines(self) -> list[str]:
+        disagreements = self.witness_disagreements()
+        if not disagreements:
+            return []
+        return [f"second witness: {len(disagreements)} request(s) where the SDK's own claim contradicts the ledger:",
+                *(f"  {r.target} {r.family}/{r.scenario}: {r.witness}" for r in disagreements)]
 
     def to_markdown(self) -> str:
         rows = self.rows()
@@ -122,6 +147,9 @@ class Matrix:
             out += ["", "| target | scenario | status | observed | reason |", "|---|---|---|---|---|"]
             out += [f"| {r.target} | {r.family}/{r.scenario} | {r.status} | {_cell(r.observed)} | {_cell(r.reason)} |"
                     for r in divergences]
+        witness = self._witness_lines()
+        if witness:
+            out += ["", witness[0], "", *(f"- {line.strip()}" for line in witness[1:])]
         return "\n".join(out) + "\n"
 
     def to_json(self) -> str:
@@ -134,6 +162,11 @@ class Matrix:
         }
         return json.dumps(data, indent=2, sort_keys=False) + "\n"
 
+    def to_html(self) -> str:
+        from pytest_bedrock_creds.scenarios.matrix_html import render
+
+        return render(self)
+
     def write(self, path: str | Path) -> Path:
         target = Path(path)
         suffix = target.suffix.lower()
@@ -141,8 +174,10 @@ class Matrix:
             text = self.to_json()
         elif suffix in (".md", ".markdown"):
             text = self.to_markdown()
+        elif suffix in (".html", ".htm"):
+            text = self.to_html()
         else:
-            raise ValueError(f"--bedrock-matrix {path}: the extension must be .md or .json")
+            raise ValueError(f"--bedrock-matrix {path}: the extension must be .md, .json or .html")
         target.parent.mkdir(parents=True, exist_ok=True)
         target.write_text(text, encoding="utf-8")
         return target

@@ -11,9 +11,9 @@ error outcome: it never matches an expectation of success.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
-from pytest_bedrock_creds.redact import redact
+from pytest_bedrock_creds.redact import hidden_from_diffs, redact
 from pytest_bedrock_creds.scenarios.schema import Expectation
 from pytest_bedrock_creds.servers.bedrock_records import BedrockRequest
 
@@ -30,13 +30,20 @@ _ERROR_PATTERNS: tuple[tuple[str, str], ...] = (
                             r"but no aws_secret_access_key|AWS_SECRET_ACCESS_KEY missing|"
                             r"both aws_access_key_id and aws_secret_access_key must be specified"),
     ("profile-not-found", r"ProfileNotFound|profile .* (could not be found|is not in)|profile .*not found"),
-    ("container-error", r"container credentials|container metadata|CredentialRetrievalError"),
+    ("container-error", r"container credentials|container metadata|CredentialRetrievalError|"
+                        r"Unsupported host '|Auth token value is not a legal header value"),
     ("config-file-error", r"ConfigParseError|Unable to parse config|, line \d+:"),
-    ("invalid-config", r"InvalidConfig|IMDSConfigurationError|InvalidIMDSEndpointMode|not a valid IMDS endpoint mode|"
-                       r"Invalid EC2 Instance Metadata endpoint mode"),
+    ("invalid-config", r"InvalidConfig|IMDSConfigurationError|InvalidIMDSEndpoint|not a valid IMDS endpoint mode|"
+                       r"Invalid (endpoint )?EC2 Instance Metadata endpoint|"
+                       r"InvalidRegionError|Must be a valid AWS region identifier|"
+                       r"region_name '.*' doesn't match a supported format|Invalid AWS region format"),
     ("imds-error", r"MetadataRetrievalError|Error retrieving metadata"),
-    ("no-credentials", r"no credentials|NoCredentialsError|Unable to locate credentials|IdentityChainError|"
-                       r"No credential providers|Could not resolve AWS credentials"),
+    ("no-region", r"NoRegionError|must specify a region|must provide a `region_name`|No AWS region|Missing Region|"
+                  r"region.*(is required|not set)|"
+                  r"no region"),
+    ("no-credentials", r"no credentials|NoCredentialsError|NoAuthTokenError|Unable to locate credentials|"
+                       r"IdentityChainError|No credential providers|Could not resolve AWS credentials|"
+                       r"SmithyIdentityError"),
 )
 
 
@@ -48,6 +55,7 @@ def classify_error(message: str) -> str:
     return "other"
 
 
+@hidden_from_diffs
 @dataclass(frozen=True, repr=False)
 class Observation:
     """What a target did.
@@ -58,6 +66,10 @@ class Observation:
     (``access_key_id``; ``token``, never printed), ``signature_valid`` and ``rejected`` (the
     fake's error code). ``error`` is ``"<kind>: <message>"``: the client's error when no
     request was sent, or ``"rejected: <code>: …"`` when the fake refused the request.
+    ``region`` is the region the request was signed for (a short-term API key's region; ``None``
+    for a long-term API key, which carries none). ``sdk_reported`` is the SDK's own claim of its
+    credential source (botocore's User-Agent metrics) and ``witness`` whether it agrees with
+    ``source`` (``None``: nothing to compare).
     """
 
     scheme: str | None = None
@@ -68,6 +80,9 @@ class Observation:
     rejected: str | None = None
     error: str | None = None
     operation: str | None = None
+    region: str | None = None
+    sdk_reported: tuple[str, ...] | None = None
+    witness: bool | None = None
 
     @classmethod
     def failure(cls, message: str) -> Observation:
@@ -99,6 +114,9 @@ class Observation:
             signature_valid=auth.signature_valid,
             rejected=rejected,
             operation=request.operation,
+            region=auth.region,
+            sdk_reported=auth.sdk_reported,
+            witness=auth.witness,
         )
         if rejected is None:
             return observed
@@ -125,10 +143,14 @@ class Observation:
         text = f"{self.scheme} from {self.source}"
         if self.access_key_id is not None and key:
             text += f" (key {self.access_key_id!r})"
+        if self.region is not None:
+            text += f" in {self.region}"
         if self.signature_valid is False:
             text += ", signature INVALID"
         if self.rejected is not None:
             text += f", rejected: {self.rejected}"
+        if self.witness is False:
+            text += f" (the SDK reported {', '.join(self.sdk_reported or ())})"
         return text
 
     def __repr__(self) -> str:
@@ -136,12 +158,15 @@ class Observation:
 
 
 def _replace_error(observed: Observation, error: str) -> Observation:
-    return Observation(observed.scheme, observed.source, observed.access_key_id, observed.token,
-                       observed.signature_valid, observed.rejected, error, observed.operation)
+    return replace(observed, error=error)
 
 
-def matches(observed: Observation, expected: Expectation) -> bool:
+def matches(observed: Observation, expected: Expectation, *, default_region: str | None = None) -> bool:
     """Whether ``observed`` is what ``expected`` says.
+
+    * ``region``: the request was signed for that region. Without ``expected.region``,
+      ``default_region`` (the region the runner set, for scenarios that name none) is checked
+      whenever the request carries a region.
 
     * ``scheme`` + ``source``: the request arrived with that identity, and (for SigV4) its
       signature verified, and the fake accepted it. With ``signature_valid: false`` the
@@ -155,6 +180,10 @@ def matches(observed: Observation, expected: Expectation) -> bool:
     if expected.scheme is None:
         return expected.error is not None
     if (observed.scheme, observed.source) != (expected.scheme, expected.source):
+        return False
+    if expected.region is not None and observed.region != expected.region:
+        return False
+    if expected.region is None and default_region is not None and observed.region not in (None, default_region):
         return False
     if (observed.signature_valid is False) != (expected.signature_valid is False):
         return False

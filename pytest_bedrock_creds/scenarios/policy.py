@@ -11,8 +11,11 @@ the line and the field. The rules:
   ``web_identity_token_file``, ``sso_*``, ``login_session``), endpoint settings
   (``endpoint_url``, ``services``), ``[sso-session]`` and ``[services]`` sections, and their
   environment twins are refused. An IMDS or container endpoint must be a loopback URL or the
-  fake's (``{imds-url}``, ``{container-url}``). File-path variables must stay in the temporary
-  home (``~/…``, ``$HOME/…``).
+  fake's (``{imds-url}``, ``{container-url}``, which may take a query string); a value that
+  names no host at all (``not a uri``, ``/credentials``) cannot open a socket and is allowed,
+  so a scenario can show it refused. File-path variables must stay in the temporary home: ``~``, ``$HOME``, ``${HOME}``
+  (alone or followed by ``/…``), or ``$NAME/…`` / ``${NAME}/…`` where the scenario sets
+  ``NAME`` to a ``~/…`` path itself (variables are expanded once, then ``~``); or empty.
 * **Nothing the runner sets masks a scenario's setting.** The runner pins the TLS trust
   (``AWS_CA_BUNDLE``, ``ca_bundle``) and one attempt per call (``AWS_MAX_ATTEMPTS``,
   ``max_attempts``, ``retry_mode``) in code, and turns IMDS off unless the scenario has an
@@ -74,7 +77,8 @@ PROVIDER_ENV = frozenset({"AWS_ROLE_ARN", "AWS_WEB_IDENTITY_TOKEN_FILE"})
 PATH_ENV = frozenset({"AWS_CONFIG_FILE", "AWS_SHARED_CREDENTIALS_FILE", "AWS_CREDENTIAL_FILE", "BOTO_CONFIG",
                       "AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE"})
 _LOOPBACK_ENV = {"AWS_EC2_METADATA_SERVICE_ENDPOINT": "imds-url", "AWS_CONTAINER_CREDENTIALS_FULL_URI": "container-url"}
-_HOME_PREFIXES = ("~/", "$HOME/", "${HOME}/")
+_HOME_ROOTS = ("~", "$HOME", "${HOME}")
+_VARIABLE_ROOT = re.compile(r"^\$(?:(\w+)|\{(\w+)\})(?=/|$)", re.ASCII)
 
 
 @dataclass
@@ -134,14 +138,17 @@ def _parsed(text: str, kind: str) -> dict[str, dict[str, str]]:
 
 
 def _loopback_url(value: str, placeholder: str) -> bool:
-    if value.strip() == "{" + placeholder + "}":
+    text = value.strip()
+    if text == "{" + placeholder + "}" or (placeholder == "container-url" and text.startswith("{container-url}?")):
         return True
     if FAKE_URL.search(value):
         return False
     try:
-        host = urlsplit(value.strip()).hostname or ""
+        host = urlsplit(text).hostname or ""
     except ValueError:
         return False
+    if not host:
+        return True  # no host at all: no socket can be opened (the clients refuse the value)
     if host == "localhost":
         return True
     try:
@@ -190,11 +197,32 @@ def _env_problems(env: dict[str, Any], where: Path_, imds_on: bool) -> Iterator[
                        "scenarios stay on loopback")
         elif name in RUNNER_ENV:
             yield at, f"{name} would be silently overridden: {RUNNER_ENV[name]}"
-        elif name in PATH_ENV and value and not value.startswith(_HOME_PREFIXES):
+        elif name in PATH_ENV and value and not _in_home(value, env):
             yield at, (f"{value!r}: a scenario's files live in the temporary home; give a path that starts "
-                       f"with {', '.join(_HOME_PREFIXES)}, or an empty value")
+                       "with ~, $HOME or ${HOME} (alone or followed by /), or with $NAME/ or ${NAME}/ where this "
+                       "scenario sets NAME to a ~/ path (variables are expanded once); or an empty value")
         elif name in twins and name != "AWS_EC2_METADATA_DISABLED" and not imds_on:
             yield at, _imds_off(name)
+
+
+def _in_home(value: str, env: dict[str, Any], *, roots: tuple[str, ...] = _HOME_ROOTS) -> bool:
+    """Whether the path ``value`` stays in the temporary home once expanded as the SDKs expand it
+    (``$VAR``/``${VAR}`` once, then a leading ``~``): it starts with the home itself, or with a
+    variable the scenario sets to a ``~`` path (a ``$HOME`` inside it would not be expanded again)."""
+    for root in roots:
+        if value == root or value.startswith(root + "/"):
+            return not _leaves(value[len(root):])
+    match = _VARIABLE_ROOT.match(value)
+    if match is None or roots != _HOME_ROOTS:
+        return False
+    inner = env.get(match.group(1) or match.group(2))
+    return (isinstance(inner, str) and _in_home(inner, env, roots=("~",))
+            and not _leaves(value[match.end():]))
+
+
+def _leaves(rest: str) -> bool:
+    """A ``..`` or another variable after the root could lead out of the home."""
+    return ".." in rest.split("/") or "$" in rest or "~" in rest
 
 
 def _imds_off(name: str) -> str:

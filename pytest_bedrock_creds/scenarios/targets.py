@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import asyncio
 import importlib.util
-import os
 import sys
 from collections.abc import Callable
 from typing import Any
@@ -25,13 +24,13 @@ from typing import Any
 from pytest_bedrock_creds.chain.model import Resolution
 from pytest_bedrock_creds.probe import BOTO3_CLIENT_ARGS
 from pytest_bedrock_creds.scenarios.clients import CLIENT_NEEDS, CLIENT_RUNNERS
-from pytest_bedrock_creds.scenarios.clients.base import ONE_ATTEMPT, auth_config
+from pytest_bedrock_creds.scenarios.clients.base import ONE_ATTEMPT, auth_config, refuse_resolver
 from pytest_bedrock_creds.scenarios.clients.base import observe as _observe
 from pytest_bedrock_creds.scenarios.operations import ANTHROPIC_CALLS, BOTO3_CALLS, MODEL, smithy_call
 from pytest_bedrock_creds.scenarios.outcome import Observation, classify_error
 from pytest_bedrock_creds.scenarios.schema import TARGETS
 from pytest_bedrock_creds.scenarios.wire import send_as_reference
-from pytest_bedrock_creds.scenarios.world import RUNNER_REGION, Prepared, Runtime, arm_fakes
+from pytest_bedrock_creds.scenarios.world import Prepared, Runtime, arm_fakes
 
 __all__ = ["run_target", "target_unavailable"]
 
@@ -64,9 +63,9 @@ def run_target(target: str, prepared: Prepared, runtime: Runtime, reference: Res
 
 def _reference(reference: Resolution, runtime: Runtime) -> Observation:
     if reference.error is not None:
-        return Observation.failure(f"{classify_error(reference.error)}: {reference.error}")
-    region = os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION") or RUNNER_REGION
-    problem = send_as_reference(reference, runtime.bedrock, region)
+        return Observation.failure(f"{reference.error_kind or classify_error(reference.error)}: {reference.error}")
+    assert reference.region is not None, "a resolution without an error has a region"
+    problem = send_as_reference(reference, runtime.bedrock, reference.region)
     return _observe(runtime.bedrock, None if problem is None else f"other: the reference could not send: {problem}")
 
 
@@ -81,10 +80,12 @@ def _botocore(prepared: Prepared, runtime: Runtime) -> Observation:
     settings = prepared.settings
     if settings.bearer_token is not None:
         return Observation.failure("unsupported-setting: botocore has no bearer token client setting")
+    if (refused := refuse_resolver("botocore", prepared)) is not None:
+        return refused
     # One attempt and short timeouts in code; the loader refuses scenarios that set retries themselves.
     kwargs: dict[str, Any] = {"endpoint_url": runtime.bedrock.url, "verify": runtime.bedrock.ca_bundle,
                               "config": Config(**ONE_ATTEMPT, **auth_config(prepared)),
-                              **settings.as_kwargs(**BOTO3_CLIENT_ARGS)}
+                              **settings.as_kwargs(region="region_name", **BOTO3_CLIENT_ARGS)}
     method, params = BOTO3_CALLS[prepared.scenario.operation]
     error: BaseException | None = None
     try:
@@ -106,9 +107,12 @@ def _smithy(prepared: Prepared, runtime: Runtime) -> Observation:
     settings = prepared.settings
     operation = prepared.scenario.operation
     config: dict[str, Any] = {"endpoint_uri": runtime.bedrock.http_url, "max_attempts": 1,
-                              **settings.as_kwargs(profile="profile", **BOTO3_CLIENT_ARGS)}
+                              **settings.as_kwargs(profile="profile", region="region", **BOTO3_CLIENT_ARGS)}
+    resolver = prepared.scenario.settings.resolver
 
     async def call() -> str | None:
+        if resolver not in (None, "default"):  # built inside the loop: the HTTP resolvers open aiohttp sessions
+            config["aws_credentials_identity_resolver"] = _smithy_resolver(resolver, prepared, runtime)
         resolved = await AsyncBedrockRuntimeConfig.resolve(**config)
         async with AsyncBedrockRuntimeClient(config=resolved) as client:  # closes its aiohttp session
             request = smithy_call(client, operation)
@@ -126,11 +130,39 @@ def _smithy(prepared: Prepared, runtime: Runtime) -> Observation:
     return _observe(runtime.bedrock, error)
 
 
+def _smithy_resolver(name: str, prepared: Prepared, runtime: Runtime) -> Any:
+    """The experimental client's own resolver for ``settings.resolver`` (the seed's classes)."""
+    if name == "environment":
+        from smithy_aws_core.identity import EnvironmentCredentialsResolver  # type: ignore[import-not-found, import-untyped, unused-ignore]
+
+        return EnvironmentCredentialsResolver()  # type: ignore[no-untyped-call, unused-ignore]
+    if name == "static":
+        from smithy_aws_core.identity import StaticCredentialsResolver  # type: ignore[import-not-found, import-untyped, unused-ignore]
+        from smithy_aws_core.identity.components import AWSCredentialsIdentity  # type: ignore[import-not-found, import-untyped, unused-ignore]
+
+        s = prepared.settings
+        identity = None if not (s.access_key_id and s.secret_access_key) else AWSCredentialsIdentity(
+            access_key_id=s.access_key_id, secret_access_key=s.secret_access_key, session_token=s.session_token)
+        return StaticCredentialsResolver(identity=identity)
+    if name == "imds":  # it reads no environment variable: the endpoint is given in code, the fake's
+        from aws_credentials_imds import IMDSConfig, IMDSCredentialsResolver  # type: ignore[import-not-found, import-untyped, unused-ignore]
+        from smithy_core import URI  # type: ignore[import-not-found, import-untyped, unused-ignore]
+
+        return IMDSCredentialsResolver(config=IMDSConfig(endpoint_uri=URI(
+            scheme="http", host=runtime.imds.host, port=runtime.imds.port)))
+    from aws_credentials_http import ContainerCredentialsResolver  # type: ignore[import-not-found, import-untyped, unused-ignore]
+
+    assert name == "container", name
+    return ContainerCredentialsResolver()
+
+
 def _anthropic(prepared: Prepared, runtime: Runtime) -> Observation:
     from anthropic import AnthropicBedrock
 
     settings = prepared.settings
     operation = prepared.scenario.operation
+    if (refused := refuse_resolver("AnthropicBedrock", prepared)) is not None:
+        return refused
     if operation not in ANTHROPIC_CALLS:
         return Observation.failure(f"unsupported-operation: AnthropicBedrock has only messages.create "
                                    f"(InvokeModel, InvokeModelWithResponseStream); it has no {operation}")
@@ -142,7 +174,8 @@ def _anthropic(prepared: Prepared, runtime: Runtime) -> Observation:
     kwargs: dict[str, Any] = {
         "base_url": runtime.bedrock.url, "http_client": http, "max_retries": 0,
         **settings.as_kwargs(access_key_id="aws_access_key", secret_access_key="aws_secret_key",
-                             session_token="aws_session_token", profile="aws_profile", bearer_token="api_key"),
+                             session_token="aws_session_token", profile="aws_profile", bearer_token="api_key",
+                             region="aws_region"),
     }
     # AwsEnv clears AnthropicBedrock's process-wide boto3 session cache on entry and exit.
     error: BaseException | None = None

@@ -5,27 +5,42 @@ settings. Nothing the runner sets masks a setting the scenario makes: the IMDS e
 variable is left out when the scenario's config file names an endpoint (``{imds-url}``), and
 the region variables when the scenario says anything about the region. What the runner
 cannot leave out is refused when the file is loaded (:mod:`.loader`).
+
+The scenario's files are written where its ``AWS_SHARED_CREDENTIALS_FILE`` /
+``AWS_CONFIG_FILE`` point, expanded as the reference chain expands them (``$VAR``,
+``${VAR}``, a leading ``~``; the loader keeps them inside the temporary home); when the
+variable is empty or names a directory, the file goes to its default place
+(``~/.aws/credentials``, ``~/.aws/config``), so a client that falls back to the default
+location anyway is caught reading it.
 """
 
 from __future__ import annotations
 
+import os
 import re
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
+from pytest_bedrock_creds.chain import (
+    DEFAULT_CHAIN,
+    ContainerCredentialsResolver,
+    EnvironmentCredentialsResolver,
+    IMDSCredentialsResolver,
+    Resolver,
+    StaticCredentialsResolver,
+)
+from pytest_bedrock_creds.chain.locations import expand_path
 from pytest_bedrock_creds.chain.model import ServiceSettings
 from pytest_bedrock_creds.env import AwsEnv
 from pytest_bedrock_creds.ledger import IssuedCredentials, Ledger
-from pytest_bedrock_creds.scenarios.schema import FAKE_URL, PLACEHOLDER, Scenario
+from pytest_bedrock_creds.scenarios.schema import FAKE_URL, PLACEHOLDER, ContainerSpec, Scenario
 from pytest_bedrock_creds.servers.bedrock import FakeBedrock
 from pytest_bedrock_creds.servers.container import FakeContainerCredentials
 from pytest_bedrock_creds.servers.imds import FakeImds
+from pytest_bedrock_creds.tempfiles import private_subdir, write_private
 
-__all__ = ["RUNNER_REGION", "Prepared", "Runtime", "arm_fakes", "prepare", "runner_region"]
-
-#: The region the runner sets (``AWS_REGION``, ``AWS_DEFAULT_REGION``) for scenarios that name none.
-RUNNER_REGION = "us-east-1"
-
+__all__ = ["Prepared", "Runtime", "arm_fakes", "prepare"]
 
 @dataclass
 class Runtime:
@@ -47,10 +62,21 @@ class Prepared:
     signature_version: str | None
     secrets: set[str]
 
+    @property
+    def reference_chain(self) -> tuple[Resolver, ...]:
+        """The reference chain for the scenario: the whole chain, or the one resolver it names
+        (``settings.resolver``: a specific resolver ignores every other source, bearer token included)."""
+        return REFERENCE_RESOLVERS[self.scenario.settings.resolver or "default"]
 
-def runner_region(scenario: Scenario) -> str | None:
-    """The region ``AwsEnv`` sets for ``scenario``: none when the scenario speaks of the region itself."""
-    return None if scenario.mentions_region else RUNNER_REGION
+
+#: ``settings.resolver`` -> the reference chain it stands for.
+REFERENCE_RESOLVERS: dict[str, tuple[Resolver, ...]] = {
+    "default": DEFAULT_CHAIN,
+    "environment": (EnvironmentCredentialsResolver(),),
+    "imds": (IMDSCredentialsResolver(),),
+    "static": (StaticCredentialsResolver(),),
+    "container": (ContainerCredentialsResolver(),),
+}
 
 
 class _Issuer:
@@ -107,7 +133,7 @@ def _temporary_labels(scenario: Scenario) -> set[str]:
 
 def prepare(scenario: Scenario, env: AwsEnv, runtime: Runtime) -> Prepared:
     """Put the scenario's world in place inside the active ``env``."""
-    urls = {"imds-url": runtime.imds.url, "container-url": runtime.container.url}
+    urls = {"imds-url": runtime.imds.url, "container-url": runtime.container.full_uri}
     issuer = _Issuer(runtime.ledger, _temporary_labels(scenario), urls)
     # The fakes: always reset. The Bedrock endpoint is the fake's HTTPS listener; IMDS points at
     # the fake unless the scenario's config file names the endpoint itself ({imds-url}).
@@ -118,17 +144,7 @@ def prepare(scenario: Scenario, env: AwsEnv, runtime: Runtime) -> Prepared:
     if scenario.imds is not None:
         env.unset("AWS_EC2_METADATA_DISABLED")
     if scenario.container is not None:
-        spec = scenario.container
-        if spec.token == "file":
-            variables = runtime.container.env(token_file=env.home / "container-token")
-        else:
-            variables = runtime.container.env()
-            if spec.token == "none":
-                variables.pop("AWS_CONTAINER_AUTHORIZATION_TOKEN", None)
-            elif spec.token == "wrong":
-                variables["AWS_CONTAINER_AUTHORIZATION_TOKEN"] = "not-the-token"
-        env.set(**variables)
-    _write_files(scenario, env, issuer)
+        env.set(**_container_variables(scenario.container, env, runtime))
     if scenario.env_keys:
         creds = issuer.pair("env", temporary=scenario.env_keys == "issued-temporary")
         env.set(AWS_ACCESS_KEY_ID=creds.access_key_id, AWS_SECRET_ACCESS_KEY=creds.secret_access_key)
@@ -139,10 +155,11 @@ def prepare(scenario: Scenario, env: AwsEnv, runtime: Runtime) -> Prepared:
             env.unset(name)
         else:
             env.set(**{name: issuer.substitute(value)})
+    _write_files(scenario, env, issuer)  # after the variables: they say where the files go
     spec_settings = scenario.settings
     kwargs: dict[str, Any] = {}
     for name in ("access_key_id", "secret_access_key", "session_token", "bearer_token", "profile",
-                 "auth_scheme_preference"):
+                 "auth_scheme_preference", "region"):
         value = getattr(spec_settings, name)
         if value is not None:
             kwargs[name] = issuer.substitute(value)
@@ -187,6 +204,26 @@ def arm_fakes(scenario: Scenario, runtime: Runtime) -> None:
             _apply_fault(runtime.container, fault, default_target="credentials")
 
 
+def _container_variables(spec: ContainerSpec, env: AwsEnv, runtime: Runtime) -> dict[str, str]:
+    """``AWS_CONTAINER_CREDENTIALS_FULL_URI`` on the fake (as ``localhost`` if asked) and its token
+    as the spec says: inline or in a file, with a trailing line break, missing or wrong."""
+    token_file = env.home / "container-token" if spec.token.startswith("file") else None
+    variables = runtime.container.env(token_file=token_file)
+    if spec.host == "localhost":
+        variables["AWS_CONTAINER_CREDENTIALS_FULL_URI"] = runtime.container.full_uri.replace(
+            f"//{runtime.container.host}:", "//localhost:", 1)
+    token = runtime.container.auth_token or ""
+    if spec.token == "none":
+        variables.pop("AWS_CONTAINER_AUTHORIZATION_TOKEN", None)
+    elif spec.token == "wrong":
+        variables["AWS_CONTAINER_AUTHORIZATION_TOKEN"] = "not-the-token"
+    elif spec.token == "inline-newline":
+        variables["AWS_CONTAINER_AUTHORIZATION_TOKEN"] = token + "\n"
+    elif spec.token == "file-newline" and token_file is not None:
+        write_private(token_file, (token + "\n").encode())
+    return variables
+
+
 def _apply_fault(server: FakeImds | FakeContainerCredentials, fault: dict[str, Any], *, default_target: str) -> None:
     kind, target, times = fault["kind"], fault.get("target", default_target), fault.get("times")
     if kind == "fail":
@@ -226,6 +263,24 @@ def _write_files(scenario: Scenario, env: AwsEnv, issuer: _Issuer) -> None:
                 env.ledger.record_credentials(f"{label}:{profile}", akid, secret, lowered.get("aws_session_token"))
             header = profile if kind == "credentials" or profile == "default" else f"profile {profile}"
             parts.append("\n".join([f"[{header}]", *(f"{k} = {v}".rstrip() for k, v in values.items())]) + "\n")
-        path = env.credentials_path if kind == "credentials" else env.config_path
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text("\n".join(p if p.endswith("\n") else p + "\n" for p in parts), encoding="utf-8")
+        path = _file_path(kind, env)
+        private_subdir(path.parent)
+        write_private(path, "\n".join(p if p.endswith("\n") else p + "\n" for p in parts).encode())
+
+
+def _file_path(kind: str, env: AwsEnv) -> Path:
+    """Where the scenario's ``kind`` file goes: where its variable points, expanded like the
+    reference expands it; the default place when the variable is empty or names a directory."""
+    variable = "AWS_SHARED_CREDENTIALS_FILE" if kind == "credentials" else "AWS_CONFIG_FILE"
+    default = env.home / ".aws" / kind
+    private_subdir(default.parent)  # so "~/.aws" always names a directory
+    raw = os.environ.get(variable)
+    if not raw:
+        return default
+    path = Path(expand_path(raw, os.environ))
+    if path.is_dir() or raw.endswith(("/", os.sep)):
+        return default
+    home = env.home.resolve()
+    if home != path.resolve() and home not in path.resolve().parents:  # the loader keeps it in the home
+        raise ValueError(f"{variable}={raw!r} leaves the temporary home ({path})")
+    return path

@@ -25,6 +25,8 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
+from pytest_bedrock_creds.redact import hidden_from_diffs
+
 __all__ = ["HttpRequest", "HttpResponse", "LoopbackServer", "ServerError", "header_value"]
 
 log = logging.getLogger("pytest_bedrock_creds.servers")
@@ -41,9 +43,13 @@ def header_value(headers: tuple[tuple[str, str], ...], name: str, default: str |
     return default
 
 
-@dataclass(frozen=True)
+@hidden_from_diffs
+@dataclass(frozen=True, repr=False)
 class HttpRequest:
-    """One request as it arrived: method, the raw (still percent-encoded) path, headers, body."""
+    """One request as it arrived: method, the raw (still percent-encoded) path, headers, body.
+
+    Its repr names the headers and the body's size, never their values (an Authorization
+    header, a security token or a form body can hold secrets)."""
 
     method: str
     raw_path: str
@@ -62,6 +68,10 @@ class HttpRequest:
     @property
     def query(self) -> str:
         return self.raw_path.split("?", 1)[1] if "?" in self.raw_path else ""
+
+    def __repr__(self) -> str:
+        names = ", ".join(name for name, _ in self.headers)
+        return f"HttpRequest({self.method} {self.path} headers=[{names}] body={len(self.body)} bytes)"
 
 
 @dataclass

@@ -14,6 +14,7 @@ AWS-shaped errors), :mod:`.bedrock_ops` (routes and bodies); this module is the 
 from __future__ import annotations
 
 import contextlib
+import importlib
 import logging
 import os
 import ssl
@@ -24,7 +25,14 @@ from typing import TYPE_CHECKING, Any, Literal
 from pytest_bedrock_creds.ledger import Ledger
 from pytest_bedrock_creds.servers import bedrock_ops as ops
 from pytest_bedrock_creds.servers.base import HttpRequest, HttpResponse, LoopbackServer, ServerError
-from pytest_bedrock_creds.servers.bedrock_auth import auth_status, authenticate, explain
+from pytest_bedrock_creds.servers.bedrock_auth import (
+    UNSET,
+    auth_problems,
+    auth_status,
+    authenticate,
+    explain,
+    unknown_key_hint,
+)
 from pytest_bedrock_creds.servers.bedrock_records import AuthRecord, BedrockRequest, Scheme
 from pytest_bedrock_creds.servers.bedrock_replies import (
     Failure,
@@ -46,7 +54,7 @@ StreamException = ops.StreamException
 log = logging.getLogger("pytest_bedrock_creds.servers.bedrock")
 
 VerifyMode = Literal["strict", "record"]
-_UNSET: Any = object()
+_UNSET: Any = UNSET
 
 
 class _Listener(LoopbackServer):
@@ -268,27 +276,27 @@ class FakeBedrock:
         *,
         scheme: Scheme | None = None,
         source: str | None = _UNSET,
+        via: str | tuple[str, ...] = _UNSET,
         signature_valid: bool | None = _UNSET,
         operation: str | None = None,
         every: bool = False,
     ) -> BedrockRequest:
         """Assert how the last request (of ``operation``, when given) authenticated.
 
+        ``via``: the rest of the lineage after ``source``, i.e. who signed the call that issued
+        the credentials, hop by hop (``"shared-credentials-file:base"`` for one hop, a tuple for
+        more, ``()`` for credentials no fake issued on anyone's behalf).
         ``every=True`` checks every matching request instead. Returns the last one checked.
         """
         candidates = [r for r in self.requests if operation is None or r.operation == operation]
         if not candidates:
             seen = ", ".join(f"{r.operation}" for r in self.requests) or "none"
-            raise AssertionError(f"FakeBedrock received no {operation or 'request'} request (requests seen: {seen})")
+            what = f"{operation} request" if operation else "request"
+            raise AssertionError(f"FakeBedrock received no {what} (requests seen: {seen})")
         checked = candidates if every else candidates[-1:]
         for request in checked:
-            problems = []
-            if scheme is not None and request.auth.scheme != scheme:
-                problems.append(f"scheme is {request.auth.scheme!r}, expected {scheme!r}")
-            if source is not _UNSET and request.auth.source != source:
-                problems.append(f"source is {request.auth.source!r}, expected {source!r}")
-            if signature_valid is not _UNSET and request.auth.signature_valid != signature_valid:
-                problems.append(f"signature_valid is {request.auth.signature_valid!r}, expected {signature_valid!r}")
+            problems = auth_problems(request.auth, scheme=scheme, source=source, via=via,
+                                     signature_valid=signature_valid)
             if problems:
                 raise AssertionError(
                     explain(self.ledger, request, problems, [r for r in self.requests if r is not request])
@@ -299,6 +307,8 @@ class FakeBedrock:
     def _handle(self, request: HttpRequest, listener: Literal["https", "http"]) -> HttpResponse:
         found = ops.route(request.method, request.raw_path, request.body)
         auth = authenticate(self.ledger, request, listener, found)
+        if auth.source is None and (hint := unknown_key_hint(auth.access_key_id)):
+            log.warning("FakeBedrock: a request signed with %s%s", auth.access_key_id, hint)
         operation = found.operation if found else None
         model_id = found.model_id if found else None
         if auth.error is not None and self.verify == "strict":
@@ -346,8 +356,7 @@ class FakeBedrock:
         Credentials and auth scheme come from the environment as usual; ``region_name``
         defaults to this fake's region when none is configured.
         """
-        import boto3
-
+        boto3 = _import_sdk("boto3", "boto3_client()")
         session = kwargs.pop("session", None) or boto3.session.Session()
         kwargs.setdefault("endpoint_url", self.url)
         kwargs.setdefault("verify", self.ca_bundle)
@@ -358,12 +367,25 @@ class FakeBedrock:
 
     def anthropic_client(self, **kwargs: Any) -> AnthropicBedrock:
         """An ``anthropic.AnthropicBedrock`` pointed at the HTTPS endpoint, trusting its CA."""
-        import httpx2
-        from anthropic import AnthropicBedrock
-
+        httpx2 = _import_sdk("httpx2", "anthropic_client()")
+        anthropic_bedrock: type[AnthropicBedrock] = _import_sdk("anthropic", "anthropic_client()").AnthropicBedrock
         kwargs.setdefault("base_url", self.url)
         kwargs.setdefault("http_client", httpx2.Client(verify=self.client_ssl_context()))
         kwargs.setdefault("max_retries", 0)
         if not (os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION")):
             kwargs.setdefault("aws_region", self.region)
-        return AnthropicBedrock(**kwargs)
+        return anthropic_bedrock(**kwargs)
+
+
+def _import_sdk(module: str, method: str) -> Any:
+    """Import an optional SDK for a convenience method; when it is missing, say which extra brings it."""
+    try:
+        return importlib.import_module(module)
+    except ModuleNotFoundError as exc:
+        if exc.name is None or exc.name.split(".")[0] != module:
+            raise  # the SDK is there but broken: its own error says more
+        raise ModuleNotFoundError(
+            f"FakeBedrock.{method} needs {module!r}, which is not installed; install the SDKs with "
+            "pip install 'pytest-bedrock-creds[sdks]' (boto3, anthropic[bedrock], langchain-aws)",
+            name=module,
+        ) from exc

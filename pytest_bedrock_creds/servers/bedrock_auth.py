@@ -9,9 +9,10 @@ with the error AWS would answer. :func:`explain` words a failed auth assertion.
 
 from __future__ import annotations
 
+import re
 from dataclasses import replace
 from datetime import datetime, timezone
-from typing import Literal
+from typing import Any, Literal
 
 from pytest_bedrock_creds.ledger import IssuedCredentials, Ledger
 from pytest_bedrock_creds.redact import redact_text
@@ -26,8 +27,10 @@ from pytest_bedrock_creds.servers.sigv4 import (
     check_date,
     compute_signature,
 )
+from pytest_bedrock_creds.servers.useragent import credential_claims
 
 __all__ = [
+    "MOTO_KEY",
     "MSG_BAD_KEY",
     "MSG_BAD_KEY_FORMAT",
     "MSG_BIDI_BEARER",
@@ -35,9 +38,13 @@ __all__ = [
     "MSG_INVALID_SIGNATURE",
     "MSG_MISSING_AUTH",
     "MSG_UNRECOGNIZED",
+    "UNSET",
+    "auth_problems",
     "auth_status",
     "authenticate",
+    "authenticate_sigv4",
     "explain",
+    "unknown_key_hint",
 ]
 
 _SIGNING_SERVICE = "bedrock"
@@ -57,13 +64,22 @@ MSG_BIDI_BEARER = (
 
 
 def authenticate(ledger: Ledger, request: HttpRequest, listener: str, found: ops.Route | None) -> AuthRecord:
+    """The request's auth, attributed through the ledger and judged as AWS would, with the
+    SDK's own claim of its credential source (botocore's User-Agent metrics) beside it."""
+    record = _authenticate(ledger, request, listener, found)
+    return replace(record, sdk_reported=credential_claims(request.header("User-Agent")),
+                   host_region=host_region(request.header("Host")))
+
+
+def _authenticate(ledger: Ledger, request: HttpRequest, listener: str, found: ops.Route | None) -> AuthRecord:
     header = request.header("Authorization")
     if header is None or not header.strip():
         return AuthRecord("none", error="AccessDeniedException", message=MSG_MISSING_AUTH)
     if header[:7].lower() == "bearer ":
         return _authenticate_bearer(ledger, header[7:].strip(), found)
     if header.startswith("AWS4-HMAC-SHA256"):
-        return _authenticate_sigv4(ledger, request, listener)
+        return authenticate_sigv4(ledger, request, scheme="https" if listener == "https" else "http",
+                                  service=_SIGNING_SERVICE)
     return AuthRecord(
         "unknown",
         error="IncompleteSignatureException",
@@ -73,8 +89,13 @@ def authenticate(ledger: Ledger, request: HttpRequest, listener: str, found: ops
 
 def _authenticate_bearer(ledger: Ledger, token: str, found: ops.Route | None) -> AuthRecord:
     kind = _token_kind(token)
-    record = AuthRecord("bearer", source=ledger.source_of_token(token), token=token, token_kind=kind)
-    known = bool(ledger.token_for(token))
+    # Only Bedrock API keys are bearer credentials here: a web identity or SSO token the ledger
+    # issued is refused as AWS refuses it, and never attributed.
+    api_keys = [t for t in ledger.token_for(token) if t.kind == "bedrock-api-key"]
+    source = ledger.source_of_token(token) if api_keys else None
+    record = AuthRecord("bearer", source=source, token=token, token_kind=kind,
+                        lineage=(source,) if source is not None else ())
+    known = bool(api_keys)
     if not known and kind == "short-term":
         record = _check_short_term_key(ledger, record, token)
         known = record.signature_valid is True and record.error is None
@@ -103,7 +124,8 @@ def _check_short_term_key(ledger: Ledger, record: AuthRecord, token: str) -> Aut
     if not issued:
         return record
     creds = _matching(issued, key.session_token)
-    record = replace(record, signature_valid=key.verify(creds.secret_access_key))
+    record = replace(record, signature_valid=key.verify(creds.secret_access_key),
+                     lineage=creds.lineage if record.source is not None else ())
     if creds.session_token != key.session_token or _expired(creds.expiration):
         return replace(record, error="AccessDeniedException", message=MSG_BAD_KEY)
     if key.expires_at <= datetime.now(timezone.utc):
@@ -111,7 +133,13 @@ def _check_short_term_key(ledger: Ledger, record: AuthRecord, token: str) -> Aut
     return record
 
 
-def _authenticate_sigv4(ledger: Ledger, request: HttpRequest, listener: str) -> AuthRecord:
+def authenticate_sigv4(ledger: Ledger, request: HttpRequest, *, scheme: str, service: str) -> AuthRecord:
+    """Verify a SigV4 ``Authorization`` header for signing name ``service`` against the ledger.
+
+    Shared by every fake that takes signed calls (Bedrock, STS). The error codes are Bedrock's
+    (``UnrecognizedClientException``, ``InvalidSignatureException``, ``ExpiredTokenException``,
+    ``IncompleteSignatureException``); a fake of a service that words them otherwise maps them.
+    """
     try:
         parsed = SigV4Authorization.parse(request.header("Authorization") or "")
     except IncompleteSignature as exc:
@@ -134,27 +162,30 @@ def _authenticate_sigv4(ledger: Ledger, request: HttpRequest, listener: str) -> 
     if not issued:
         return replace(record, error="UnrecognizedClientException", message=MSG_UNRECOGNIZED)
     creds = _matching(issued, session_token)
-    scheme = "https" if listener == "https" else "http"
     result = compute_signature(request, parsed, creds.secret_access_key, scheme=scheme)
-    record = replace(record, signature_valid=result.valid, canonical_request=result.canonical_request)
+    record = replace(record, signature_valid=result.valid, canonical_request=result.canonical_request,
+                     lineage=creds.lineage if record.source is not None else ())
     error: tuple[str, str] | None = None
     if creds.session_token != session_token:
         error = ("UnrecognizedClientException", MSG_UNRECOGNIZED)
     elif _expired(creds.expiration):
         error = ("ExpiredTokenException", MSG_EXPIRED)
-    elif parsed.service != _SIGNING_SERVICE:
+    elif parsed.service != service:
         error = (
             "InvalidSignatureException",
-            f"Credential should be scoped to correct service: '{_SIGNING_SERVICE}'. ",
+            f"Credential should be scoped to correct service: '{service}'. ",
         )
     elif (date_error := check_date(amz_date, parsed.date)) is not None:
         error = date_error
     elif not result.valid:
+        # AWS quotes the canonical request, and with it the x-amz-security-token header's value.
+        # The session token is a secret: the quote redacts it, and the message stays as useful.
+        canonical = redact_text(result.canonical_request, {session_token} if session_token else set())
         error = (
             "InvalidSignatureException",
             (
                 f"{MSG_INVALID_SIGNATURE}\n\nThe Canonical String for this request should have been\n"
-                f"'{result.canonical_request}'\n\nThe String-to-Sign should have been\n"
+                f"'{canonical}'\n\nThe String-to-Sign should have been\n"
                 f"'{result.string_to_sign}'\n"
             ),
         )
@@ -172,7 +203,9 @@ def explain(ledger: Ledger, request: BedrockRequest, problems: list[str], others
         f"  auth: {auth!r}",
     ]
     if auth.scheme == "sigv4" and auth.access_key_id is not None:
-        lines.append("  " + ledger.attribute_key(auth.access_key_id).describe(repr(auth.access_key_id)))
+        attribution = ledger.attribute_key(auth.access_key_id)
+        hint = "" if attribution.issued or attribution.stale else unknown_key_hint(auth.access_key_id)
+        lines.append("  " + attribution.describe(repr(auth.access_key_id)) + hint)
     elif auth.scheme == "bearer" and auth.token is not None:
         if not auth.token.strip():
             lines.append("  the bearer token is blank: a blank value is never attributed to a source")
@@ -186,6 +219,60 @@ def explain(ledger: Ledger, request: BedrockRequest, problems: list[str], others
         lines.append("  other requests:")
         lines += [f"    {r.operation}: {r.auth!r}" for r in others[-5:]]
     return redact_text("\n".join(lines), ledger.secrets())
+
+
+_HOST = re.compile(r"^bedrock-runtime(?:-fips)?\.([a-z]{2}(?:-[a-z]+)+-\d+)\.")
+
+
+def host_region(host: str | None) -> str | None:
+    """The region a Bedrock Runtime host name carries (``bedrock-runtime.eu-west-1.amazonaws.com``);
+    ``None`` for a loopback address or any host that names none."""
+    match = _HOST.match((host or "").lower())
+    return match.group(1) if match else None
+
+
+#: "not asked" for :func:`auth_problems` (``None`` is a value one may expect).
+UNSET: Any = object()
+
+
+def auth_problems(
+    auth: AuthRecord,
+    *,
+    scheme: str | None = None,
+    source: str | None = UNSET,
+    via: str | tuple[str, ...] = UNSET,
+    signature_valid: bool | None = UNSET,
+) -> list[str]:
+    """What differs between ``auth`` and what an ``assert_auth`` asked for (unset: not asked).
+
+    ``via`` is the lineage after the source: a label for one hop, a tuple for several,
+    ``()`` for credentials that no fake issued on anyone's behalf.
+    """
+    problems = []
+    if scheme is not None and auth.scheme != scheme:
+        problems.append(f"scheme is {auth.scheme!r}, expected {scheme!r}")
+    if source is not UNSET and auth.source != source:
+        problems.append(f"source is {auth.source!r}, expected {source!r}")
+    if via is not UNSET:
+        expected = (via,) if isinstance(via, str) else tuple(via)
+        if auth.via != expected:
+            seen = " <- ".join(auth.lineage) if auth.lineage else "no lineage (source unknown)"
+            problems.append(f"issued via {auth.via!r}, expected via {expected!r} (lineage: {seen})")
+    if signature_valid is not UNSET and auth.signature_valid != signature_valid:
+        problems.append(f"signature_valid is {auth.signature_valid!r}, expected {signature_valid!r}")
+    return problems
+
+
+#: The access key id moto's ``mock_aws`` puts in ``AWS_ACCESS_KEY_ID`` when it starts.
+MOTO_KEY = "FOOBARKEY"
+
+
+def unknown_key_hint(access_key_id: str | None) -> str:
+    """Where an access key id the ledger never issued probably came from, when we can tell."""
+    if access_key_id == MOTO_KEY:
+        return (f" ({MOTO_KEY} is moto's: mock_aws() sets AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY when it starts; "
+                "use mock_aws(config={'core': {'mock_credentials': False}}) to keep the test's own credentials)")
+    return ""
 
 
 def _matching(issued: tuple[IssuedCredentials, ...], session_token: str | None) -> IssuedCredentials:

@@ -32,12 +32,13 @@ from pytest_bedrock_creds.redact import redact
 from pytest_bedrock_creds.servers.base import HttpRequest, HttpResponse, LoopbackServer
 from pytest_bedrock_creds.servers.expiry import DEFAULT_LIFETIME, check_expiry, format_timestamp, now_utc
 from pytest_bedrock_creds.servers.faults import Faults, Reply, apply_faults, served_status, to_http_response
+from pytest_bedrock_creds.tempfiles import write_private
 
-__all__ = ["ContainerRequest", "FakeContainerCredentials", "Flavour"]
+__all__ = ["CONTAINER_TARGETS", "ContainerRequest", "FakeContainerCredentials", "Flavour"]
 
 Flavour = Literal["ecs", "eks"]
 _GENERATE = "<generate>"
-_TARGETS = ("credentials", "any")
+CONTAINER_TARGETS = ("credentials", "any")
 
 
 @dataclass(frozen=True)
@@ -87,7 +88,7 @@ class FakeContainerCredentials(LoopbackServer):
             auth_token = _jwt_like() if flavour == "eks" else secrets.token_urlsafe(32)
         self.auth_token = auth_token
         self.path = path or ("/v1/credentials" if flavour == "eks" else f"/v2/credentials/{uuid.uuid4()}")
-        self.faults = Faults(self._classify, _TARGETS)
+        self.faults = Faults(self._classify, CONTAINER_TARGETS)
         self._lock = threading.Lock()
         self._records: list[ContainerRequest] = []
         self._credentials: IssuedCredentials | None = None
@@ -111,8 +112,8 @@ class FakeContainerCredentials(LoopbackServer):
     def env(self, token_file: str | os.PathLike[str] | None = None) -> dict[str, str]:
         """``AWS_CONTAINER_CREDENTIALS_FULL_URI`` plus the token, inline or written to ``token_file``.
 
-        The file is written without a trailing newline: botocore sends the file's content
-        unstripped and rejects a newline.
+        The file is written without a trailing newline (botocore sends the file's content
+        unstripped and rejects a newline) and with mode 0600.
         """
         env = {"AWS_CONTAINER_CREDENTIALS_FULL_URI": self.full_uri}
         if self.auth_token is None:
@@ -120,7 +121,7 @@ class FakeContainerCredentials(LoopbackServer):
         if token_file is None:
             env["AWS_CONTAINER_AUTHORIZATION_TOKEN"] = self.auth_token
         else:
-            Path(token_file).write_text(self.auth_token)
+            write_private(Path(token_file), self.auth_token.encode("utf-8"))
             env["AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE"] = os.fspath(token_file)
         return env
 

@@ -36,8 +36,15 @@ _MAX_PAYLOAD = 16 * 1024 * 1024
 HeaderValue = str | bytes | bool | int | uuid.UUID
 
 
+def _utf8(text: str, what: str) -> bytes:
+    try:
+        return text.encode("utf-8")
+    except UnicodeEncodeError as exc:
+        raise ValueError(f"event stream {what} is not valid UTF-8 text ({exc.reason} at index {exc.start})") from None
+
+
 def _encode_header(name: str, value: HeaderValue) -> bytes:
-    raw_name = name.encode("utf-8")
+    raw_name = _utf8(name, f"header name {name!r}")
     if not 0 < len(raw_name) < 256:
         raise ValueError(f"event stream header name must be 1..255 bytes: {name!r}")
     out = struct.pack(">B", len(raw_name)) + raw_name
@@ -46,11 +53,13 @@ def _encode_header(name: str, value: HeaderValue) -> bytes:
     if isinstance(value, int):
         if -(2**31) <= value < 2**31:
             return out + struct.pack(">Bi", _INT32, value)
-        return out + struct.pack(">Bq", _INT64, value)
+        if -(2**63) <= value < 2**63:
+            return out + struct.pack(">Bq", _INT64, value)
+        raise ValueError(f"event stream header {name!r}: {value} does not fit in 64 bits")
     if isinstance(value, uuid.UUID):
         return out + struct.pack(">B", _UUID) + value.bytes
     if isinstance(value, str):
-        data, kind = value.encode("utf-8"), _STRING
+        data, kind = _utf8(value, f"header {name!r} value"), _STRING
     else:
         data, kind = bytes(value), _BYTES
     if len(data) > 0xFFFF:

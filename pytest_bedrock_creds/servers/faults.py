@@ -9,6 +9,7 @@ answer into the reply actually sent, and :func:`to_http_response` puts it on the
 from __future__ import annotations
 
 import json
+import math
 import threading
 import time
 from collections.abc import Callable
@@ -88,8 +89,10 @@ class Faults:
             raise ValueError(f"times must be a positive int or None (every request), not {times!r}")
         if kind == "status" and (isinstance(status, bool) or not isinstance(status, int) or not 100 <= status <= 599):
             raise ValueError(f"status must be an HTTP status code (100-599), not {status!r}")
-        if kind == "delay" and (isinstance(seconds, bool) or not isinstance(seconds, int | float) or seconds < 0):
-            raise ValueError(f"seconds must be a non-negative number, not {seconds!r}")
+        if kind == "delay" and (
+            isinstance(seconds, bool) or not isinstance(seconds, int | float) or not 0 <= seconds < math.inf
+        ):
+            raise ValueError(f"seconds must be a finite non-negative number, not {seconds!r}")
         classify = self._classify
 
         def matches(request: HttpRequest) -> bool:

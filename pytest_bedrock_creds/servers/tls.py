@@ -9,12 +9,12 @@
 from __future__ import annotations
 
 import os
-import shutil
 import ssl
-import tempfile
 from pathlib import Path
 
 import trustme
+
+from pytest_bedrock_creds.tempfiles import make_private_dir, remove_private_dir
 
 __all__ = ["LoopbackTls"]
 
@@ -22,14 +22,15 @@ __all__ = ["LoopbackTls"]
 class LoopbackTls:
     """A throwaway CA plus a loopback server certificate.
 
-    The CA PEM is written to a private temporary directory, removed by :meth:`cleanup`.
+    The CA PEM is written to a private temporary directory, removed by :meth:`cleanup` (or,
+    if the process ends first, at exit or on SIGTERM: :mod:`pytest_bedrock_creds.tempfiles`).
     """
 
     def __init__(self, directory: str | os.PathLike[str] | None = None) -> None:
         self._ca = trustme.CA(organization_name="pytest-bedrock-creds test CA")
         self._cert = self._ca.issue_cert("127.0.0.1", "::1", "localhost")
         self._owned_dir = directory is None
-        self.directory = Path(directory) if directory is not None else Path(tempfile.mkdtemp(prefix="bedrock-tls-"))
+        self.directory = Path(directory) if directory is not None else make_private_dir("bedrock-tls-")
         self.ca_bundle = str(self.directory / "ca.pem")
         self._ca.cert_pem.write_to_path(self.ca_bundle)
 
@@ -50,7 +51,7 @@ class LoopbackTls:
 
     def cleanup(self) -> None:
         if self._owned_dir:
-            shutil.rmtree(self.directory, ignore_errors=True)
+            remove_private_dir(self.directory)
 
     def __repr__(self) -> str:
         return f"LoopbackTls(ca_bundle={self.ca_bundle!r})"

@@ -3,7 +3,7 @@
 aiobotocore is botocore on asyncio, with its own credential providers (environment, files,
 container, IMDS, with async refresh) and its own aiohttp transport. The runner gives it what
 the botocore target gives boto3: ``endpoint_url`` and ``verify`` (the fake's CA), one attempt
-in code, the keys as ``create_client`` arguments, the profile as ``AioSession(profile=...)``,
+in code, the keys and the region as ``create_client`` arguments, the profile as ``AioSession(profile=...)``,
 ``signature_version`` and ``auth_scheme_preference`` as ``AioConfig``. Like botocore, it has no
 bearer token setting (the token comes from ``AWS_BEARER_TOKEN_BEDROCK``): refused.
 """
@@ -28,7 +28,7 @@ __all__ = ["run_aiobotocore"]
 
 def run_aiobotocore(prepared: Prepared, runtime: Runtime) -> Observation:
     refused = refuse_settings(prepared, "aiobotocore", (*BOTO3_CLIENT_ARGS, "profile", "auth_scheme_preference",
-                                                        "signature_version"))
+                                                        "signature_version", "region"))
     if refused is not None:
         return refused
     from aiobotocore.config import AioConfig  # type: ignore[import-not-found, import-untyped, unused-ignore]
@@ -42,7 +42,7 @@ def run_aiobotocore(prepared: Prepared, runtime: Runtime) -> Observation:
         session = AioSession(profile=settings.profile)
         async with session.create_client("bedrock-runtime", endpoint_url=runtime.bedrock.url,
                                          verify=runtime.bedrock.ca_bundle, config=config,
-                                         **settings.as_kwargs(**BOTO3_CLIENT_ARGS)) as client:
+                                         **settings.as_kwargs(region="region_name", **BOTO3_CLIENT_ARGS)) as client:
             result = await getattr(client, method)(**params)
             stream = (result or {}).get("stream")
             if stream is not None:  # an event stream: read it to the end

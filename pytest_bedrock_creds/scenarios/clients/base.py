@@ -24,6 +24,7 @@ __all__ = [
     "given_settings",
     "observe",
     "precheck",
+    "refuse_resolver",
     "refuse_settings",
     "run_async",
     "unsupported_operation",
@@ -58,9 +59,11 @@ def given_settings(prepared: Prepared) -> list[str]:
     given: list[str] = []
     if spec.keys:
         given += ["access_key_id", "secret_access_key"] + (["session_token"] if spec.keys == "issued-temporary" else [])
-    for name in (*KEYS, "bearer_token", "profile", "auth_scheme_preference", "signature_version"):
+    for name in (*KEYS, "bearer_token", "profile", "auth_scheme_preference", "signature_version", "region"):
         if getattr(spec, name) is not None and name not in given:
             given.append(name)
+    if spec.resolver not in (None, "default"):
+        given.append("resolver")
     return given
 
 
@@ -69,7 +72,18 @@ def refuse_settings(prepared: Prepared, client: str, supported: Iterable[str]) -
     missing = [name for name in given_settings(prepared) if name not in set(supported)]
     if not missing:
         return None
+    if missing[0] == "resolver":
+        return refuse_resolver(client, prepared)
     return Observation.failure(f"unsupported-setting: {client} has no {missing[0].replace('_', ' ')} setting")
+
+
+def refuse_resolver(client: str, prepared: Prepared) -> Observation | None:
+    """``unsupported-setting`` when the scenario names one specific credentials resolver, or ``None``."""
+    resolver = prepared.scenario.settings.resolver
+    if resolver in (None, "default"):
+        return None
+    return Observation.failure(f"unsupported-setting: {client} has no setting for one specific credentials "
+                               f"resolver ({resolver}); it always runs its default chain")
 
 
 def unsupported_operation(client: str, operation: str, has: str) -> Observation:

@@ -10,7 +10,7 @@ else ``boto3.client(...)`` (boto3's default session). The runner passes ``endpoi
 fake's CA reaches botocore through ``AWS_CA_BUNDLE`` (langchain-aws has no ``verify`` field).
 
 Settings: keys (``aws_access_key_id``, ``aws_secret_access_key``, ``aws_session_token``),
-``profile`` (``credentials_profile_name``), ``bearer_token`` (``api_key``),
+``profile`` (``credentials_profile_name``), ``bearer_token`` (``api_key``), ``region`` (``region_name``),
 ``auth_scheme_preference`` and ``signature_version`` (``config=botocore.config.Config(...)``).
 One attempt: ``max_retries=0``. CountTokens (``get_num_tokens_from_messages``) is left out: it
 calls the API only for some model ids and falls back to a local count on any error.
@@ -38,7 +38,8 @@ LANGCHAIN_CALLS: dict[str, tuple[str, bool]] = {
     "InvokeModelWithResponseStream": ("ChatBedrock", True),
 }
 #: ServiceSettings field -> chat model field.
-LANGCHAIN_SETTINGS = {**BOTO3_CLIENT_ARGS, "profile": "credentials_profile_name", "bearer_token": "api_key"}
+LANGCHAIN_SETTINGS = {**BOTO3_CLIENT_ARGS, "profile": "credentials_profile_name", "bearer_token": "api_key",
+                      "region": "region_name"}
 
 
 def run_langchain(prepared: Prepared, runtime: Runtime) -> Observation:

@@ -9,7 +9,7 @@ seams: ``aws_bedrock_runtime_endpoint`` and an ``HTTPHandler(ssl_verify=<the fak
 ``bedrock/invoke/`` (InvokeModel, InvokeModelWithResponseStream).
 
 Settings: keys (``aws_access_key_id``, ``aws_secret_access_key``, ``aws_session_token``),
-``profile`` (``aws_profile_name``), ``bearer_token`` (``api_key``). litellm has no
+``profile`` (``aws_profile_name``), ``bearer_token`` (``api_key``), ``region`` (``aws_region_name``). litellm has no
 auth-scheme-preference or signature-version setting: refused.
 
 litellm fetches its model cost map (and Anthropic beta-header list) from the internet unless
@@ -37,7 +37,8 @@ LITELLM_CALLS: dict[str, tuple[str, bool]] = {
     "InvokeModelWithResponseStream": ("invoke", True),
 }
 #: ServiceSettings field -> ``litellm.completion`` parameter.
-LITELLM_SETTINGS = {**BOTO3_CLIENT_ARGS, "profile": "aws_profile_name", "bearer_token": "api_key"}
+LITELLM_SETTINGS = {**BOTO3_CLIENT_ARGS, "profile": "aws_profile_name", "bearer_token": "api_key",
+                    "region": "aws_region_name"}
 
 
 def run_litellm(prepared: Prepared, runtime: Runtime) -> Observation:

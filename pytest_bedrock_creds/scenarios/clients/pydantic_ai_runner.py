@@ -8,8 +8,8 @@ credentials are ``None``, with ``signature_version="bearer"`` in code; otherwise
 ``verify`` parameter). ``Agent.run_sync`` calls Converse, ``Agent.run_stream`` ConverseStream.
 
 Settings: keys (``aws_access_key_id``, ``aws_secret_access_key``, ``aws_session_token``),
-``profile`` (``profile_name``), ``bearer_token`` (``api_key``). No auth-scheme-preference or
-signature-version setting: refused.
+``profile`` (``profile_name``), ``bearer_token`` (``api_key``), ``region`` (``region_name``).
+No auth-scheme-preference or signature-version setting: refused.
 """
 
 from __future__ import annotations
@@ -25,7 +25,8 @@ from pytest_bedrock_creds.scenarios.world import Prepared, Runtime
 __all__ = ["PYDANTIC_AI_SETTINGS", "run_pydantic_ai"]
 
 #: ServiceSettings field -> ``BedrockProvider`` parameter.
-PYDANTIC_AI_SETTINGS = {**BOTO3_CLIENT_ARGS, "profile": "profile_name", "bearer_token": "api_key"}
+PYDANTIC_AI_SETTINGS = {**BOTO3_CLIENT_ARGS, "profile": "profile_name", "bearer_token": "api_key",
+                        "region": "region_name"}
 _STREAM = {"Converse": False, "ConverseStream": True}
 
 

@@ -10,7 +10,7 @@
 
 Settings: keys and ``profile`` go into the ``boto_session`` (``boto3.Session(...)``, how strands
 takes them), ``bearer_token`` is ``api_key``, ``auth_scheme_preference`` and
-``signature_version`` go into ``boto_client_config``; one attempt is set there too.
+``signature_version`` go into ``boto_client_config``, ``region`` is ``region_name``; one attempt is set there too.
 """
 
 from __future__ import annotations
@@ -29,7 +29,7 @@ _STREAM = {"Converse": False, "ConverseStream": True}
 def run_strands(prepared: Prepared, runtime: Runtime) -> Observation:
     operation = prepared.scenario.operation
     early = precheck(prepared, "strands-agents", (*BOTO3_CLIENT_ARGS, "profile", "bearer_token",
-                                                  "auth_scheme_preference", "signature_version"),
+                                                  "auth_scheme_preference", "signature_version", "region"),
                      _STREAM, "BedrockModel.stream (Converse, ConverseStream)")
     if early is not None:
         return early
@@ -45,7 +45,7 @@ def run_strands(prepared: Prepared, runtime: Runtime) -> Observation:
         model = BedrockModel(model_id=MODEL, max_tokens=8, streaming=_STREAM[operation],
                              endpoint_url=runtime.bedrock.url, boto_client_config=config,
                              boto_session=boto3.Session(**session_kwargs) if session_kwargs else None,
-                             api_key=settings.bearer_token)
+                             api_key=settings.bearer_token, region_name=settings.region)
         async for _ in model.stream([{"role": "user", "content": [{"text": "hi"}]}]):
             pass
 

@@ -24,10 +24,12 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any, Protocol
 
+from pytest_bedrock_creds import homes
 from pytest_bedrock_creds.ledger import IssuedCredentials, IssuedToken, Ledger
+from pytest_bedrock_creds.offline import OFFLINE_SWITCHES
 from pytest_bedrock_creds.redact import redact
 from pytest_bedrock_creds.sso_cache import redirect_botocore
-from pytest_bedrock_creds.tempfiles import make_private_dir, private_subdir, remove_private_dir
+from pytest_bedrock_creds.tempfiles import private_subdir
 from pytest_bedrock_creds.web_identity import write_token_file
 
 __all__ = ["ISOLATED_VARIABLES", "OFFLINE_SWITCHES", "AwsEnv", "EnvPatcher", "EnvSeam"]
@@ -120,7 +122,7 @@ class AwsEnv:
         self._saved = dict(os.environ)
         self._saved_cwd = _getcwd()
         self._scope = self.ledger.open_scope()  # what this env issues is attributed only inside it
-        self._home = make_private_dir("bedrock-creds-home-")
+        self._home = homes.take()
         try:
             for name in list(os.environ):
                 if name.startswith("AWS_") or name in ISOLATED_VARIABLES:
@@ -160,7 +162,11 @@ class AwsEnv:
             self._scope = None
         if self._home is not None:
             _leave(self._home, self._saved_cwd)
-            remove_private_dir(self._home)
+            try:  # the .aws made on entry, if the test left it empty: the home can then be reused
+                os.rmdir(self._home / ".aws")
+            except OSError:
+                pass
+            homes.give_back(self._home)
             self._home = None
 
     def _setenv(self, name: str, value: str) -> None:
@@ -357,15 +363,6 @@ def _clear_sdk_session_caches() -> None:
             cache_clear()
     _flush_client_caches()
 
-
-#: Variables set on entry that keep clients from fetching data off the machine by themselves:
-#: litellm downloads its model cost map when imported and its Anthropic beta-header list on a
-#: first request, unless told not to (its documented offline switches).
-OFFLINE_SWITCHES = {
-    "LITELLM_OFFLINE_MODE": "true",
-    "LITELLM_LOCAL_MODEL_COST_MAP": "True",
-    "LITELLM_LOCAL_ANTHROPIC_BETA_HEADERS": "True",
-}
 
 #: Process-wide caches of clients that hold what an earlier environment gave them, flushed on
 #: entry and exit (module, dotted attribute, method): litellm's Bedrock credential cache keeps

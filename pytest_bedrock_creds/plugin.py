@@ -14,35 +14,25 @@ import sys
 from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import pytest
 
-from pytest_bedrock_creds import guard
-from pytest_bedrock_creds.chain import resolve
-from pytest_bedrock_creds.env import OFFLINE_SWITCHES, AwsEnv
-from pytest_bedrock_creds.files import AwsFiles
-from pytest_bedrock_creds.ledger import Ledger
-from pytest_bedrock_creds.redact import redact_text
-from pytest_bedrock_creds.scenarios import (
-    MATRIX_SUFFIXES,
-    TARGETS,
-    Matrix,
-    Result,
-    Runtime,
-    Scenario,
-    ScenarioFileError,
-    load_file,
-    matches,
-    prepare,
-    run_target,
-    target_unavailable,
-)
-from pytest_bedrock_creds.servers.bedrock import FakeBedrock, VerifyMode
-from pytest_bedrock_creds.servers.container import FakeContainerCredentials
-from pytest_bedrock_creds.servers.imds import FakeImds
-from pytest_bedrock_creds.servers.sso import FakeSsoPortal
-from pytest_bedrock_creds.servers.sts import FakeSts
+from pytest_bedrock_creds.offline import OFFLINE_SWITCHES
+
+# Everything else loads when a test first asks for it: the pytest11 entry point imports this
+# module in every pytest run, so an unused plugin must cost no more than these lines.
+if TYPE_CHECKING:
+    from pytest_bedrock_creds.env import AwsEnv
+    from pytest_bedrock_creds.files import AwsFiles
+    from pytest_bedrock_creds.ledger import Ledger
+    from pytest_bedrock_creds.scenarios import Matrix, Scenario
+    from pytest_bedrock_creds.servers.bedrock import FakeBedrock, VerifyMode
+    from pytest_bedrock_creds.servers.container import FakeContainerCredentials
+    from pytest_bedrock_creds.servers.imds import FakeImds
+    from pytest_bedrock_creds.servers.sso import FakeSsoPortal
+    from pytest_bedrock_creds.servers.sts import FakeSts
+    from pytest_bedrock_creds.vclock import VirtualClock
 
 GROUP = "bedrock-creds"
 _ISOLATE = "bedrock_isolate_env"
@@ -158,11 +148,18 @@ def pytest_configure(config: pytest.Config) -> None:
         "bedrock_fake_imds(roles=('bedrock-creds-role',), v1_enabled=False): this test sees a fake EC2 instance "
         "metadata service with these roles (see --bedrock-fake-imds)",
     )
+    config.addinivalue_line(
+        "markers",
+        "bedrock_virtual_clock: this test runs on a virtual clock (see the virtual_clock fixture): retry and "
+        "backoff sleeps, and waits on a fake that hangs or delays, cost no real time",
+    )
     if _option(config, _ISOLATE):
         config.pluginmanager.register(_IsolateEnvEverywhere(), "bedrock_creds_isolate_env")
     if _option(config, _FAKE_IMDS):
         config.pluginmanager.register(_FakeImdsEverywhere(), "bedrock_creds_fake_imds")
     if _option(config, _GUARD):
+        from pytest_bedrock_creds import guard
+
         guard.install()
         config.pluginmanager.register(_NetworkGuard(config), "bedrock_creds_network_guard")
     _configure_scenarios(config)
@@ -189,21 +186,24 @@ class _NetworkGuard:
     travel to the controller on the reports and in the workers' output."""
 
     def __init__(self, config: pytest.Config) -> None:
+        from pytest_bedrock_creds import guard
+
+        self.guard = guard  # installed already: the plugin registers this class after guard.install()
         self.config = config
         self.seen: list[tuple[str | None, str]] = []  # (test node id or None, attempt)
 
     @pytest.hookimpl(wrapper=True)
     def pytest_runtest_protocol(self, item: pytest.Item) -> Any:
-        guard.set_current_test(item.nodeid)
+        self.guard.set_current_test(item.nodeid)
         try:
             return (yield)
         finally:
-            guard.set_current_test(None)
+            self.guard.set_current_test(None)
 
     @pytest.hookimpl(wrapper=True, tryfirst=True)
     def pytest_runtest_makereport(self, item: pytest.Item, call: pytest.CallInfo[None]) -> Any:
         report = yield
-        attempts = [a.what for a in guard.take(item.nodeid)]
+        attempts = [a.what for a in self.guard.take(item.nodeid)]
         if attempts:
             report.bedrock_guard = attempts  # a report attribute: it pickles across xdist
             message = (f"bedrock-creds network guard: this test tried to leave loopback {len(attempts)} time(s) "
@@ -223,7 +223,7 @@ class _NetworkGuard:
 
     @pytest.hookimpl(trylast=True)
     def pytest_sessionfinish(self, session: pytest.Session) -> None:
-        outside = [a.what for a in guard.take(every=True)]
+        outside = [a.what for a in self.guard.take(every=True)]
         if hasattr(self.config, "workerinput"):
             self.config.workeroutput["bedrock_guard"] = outside  # type: ignore[attr-defined]
             return
@@ -249,10 +249,16 @@ class _NetworkGuard:
                 f"{len(outside)} attempt(s) to leave loopback outside any test: " + "; ".join(outside), []))
 
 
+#: Markers that give a test a fixture it did not ask for (set up in this order, the clock first).
+_MARKER_FIXTURES = {"bedrock_fake_imds": "_bedrock_imds_for_test", "bedrock_virtual_clock": "virtual_clock"}
+
+
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
-        if item.get_closest_marker("bedrock_fake_imds") is not None:
-            _use_fixture(item, "_bedrock_imds_for_test")
+        wanted = {_MARKER_FIXTURES[mark.name] for mark in item.iter_markers() if mark.name in _MARKER_FIXTURES}
+        for fixture in _MARKER_FIXTURES.values():  # each one inserted first: the last ends up first
+            if fixture in wanted:
+                _use_fixture(item, fixture)
 
 
 def pytest_report_header(config: pytest.Config) -> str:
@@ -280,6 +286,8 @@ def bedrock_creds_region() -> str | None:
 @pytest.fixture(scope="session")
 def bedrock_ledger() -> Ledger:
     """The session's credential ledger: every fake credential is issued and attributed here."""
+    from pytest_bedrock_creds.ledger import Ledger
+
     return Ledger()
 
 
@@ -292,6 +300,8 @@ def aws_env(
     Its changes go through the test's ``monkeypatch``, so they and the test's own
     ``monkeypatch.setenv`` calls are undone together, in reverse order.
     """
+    from pytest_bedrock_creds.env import AwsEnv
+
     with AwsEnv(ledger=bedrock_ledger, region=bedrock_creds_region, patcher=monkeypatch) as env:
         yield env
 
@@ -299,10 +309,12 @@ def aws_env(
 @pytest.fixture
 def aws_files(aws_env: AwsEnv) -> AwsFiles:
     """Shared credentials and config files inside ``aws_env``'s temporary home."""
+    from pytest_bedrock_creds.files import AwsFiles
+
     return AwsFiles(aws_env)
 
 
-_F = TypeVar("_F", FakeBedrock, FakeImds, FakeContainerCredentials, FakeSts, FakeSsoPortal)
+_F = TypeVar("_F", "FakeBedrock", "FakeImds", "FakeContainerCredentials", "FakeSts", "FakeSsoPortal")
 
 
 def _attached_view(server: _F, aws_env: AwsEnv) -> Iterator[_F]:
@@ -323,6 +335,8 @@ def bedrock_verify() -> VerifyMode:
 @pytest.fixture(scope="session")
 def bedrock_server(bedrock_ledger: Ledger, bedrock_verify: VerifyMode) -> Iterator[FakeBedrock]:
     """The session's FakeBedrock (one per xdist worker). Tests use ``fake_bedrock``."""
+    from pytest_bedrock_creds.servers.bedrock import FakeBedrock
+
     with FakeBedrock(ledger=bedrock_ledger, verify=bedrock_verify) as server:
         yield server
 
@@ -342,6 +356,8 @@ def fake_bedrock(bedrock_server: FakeBedrock, aws_env: AwsEnv, bedrock_verify: V
 @pytest.fixture(scope="session")
 def bedrock_imds_server(bedrock_ledger: Ledger) -> Iterator[FakeImds]:
     """The session's FakeImds (one per xdist worker). Tests use ``fake_imds``."""
+    from pytest_bedrock_creds.servers.imds import FakeImds
+
     with FakeImds(ledger=bedrock_ledger) as server:
         yield server
 
@@ -394,6 +410,8 @@ def _bedrock_imds_for_test(
 @pytest.fixture(scope="session")
 def bedrock_container_server(bedrock_ledger: Ledger) -> Iterator[FakeContainerCredentials]:
     """The session's FakeContainerCredentials (ECS flavour). Tests use ``fake_container_credentials``."""
+    from pytest_bedrock_creds.servers.container import FakeContainerCredentials
+
     with FakeContainerCredentials(ledger=bedrock_ledger) as server:
         yield server
 
@@ -415,6 +433,8 @@ def fake_container_credentials(
 @pytest.fixture(scope="session")
 def bedrock_sts_server(bedrock_ledger: Ledger) -> Iterator[FakeSts]:
     """The session's FakeSts (one per xdist worker). Tests use ``fake_sts``."""
+    from pytest_bedrock_creds.servers.sts import FakeSts
+
     with FakeSts(ledger=bedrock_ledger) as server:
         yield server
 
@@ -430,6 +450,8 @@ def fake_sts(bedrock_sts_server: FakeSts, aws_env: AwsEnv) -> Iterator[FakeSts]:
 @pytest.fixture(scope="session")
 def bedrock_sso_server(bedrock_ledger: Ledger) -> Iterator[FakeSsoPortal]:
     """The session's FakeSsoPortal (one per xdist worker). Tests use ``fake_sso_portal``."""
+    from pytest_bedrock_creds.servers.sso import FakeSsoPortal
+
     with FakeSsoPortal(ledger=bedrock_ledger) as server:
         yield server
 
@@ -440,6 +462,21 @@ def fake_sso_portal(bedrock_sso_server: FakeSsoPortal, aws_env: AwsEnv) -> Itera
     (``AWS_ENDPOINT_URL_SSO``); pair it with ``aws_files.sso_profile(...)``."""
     bedrock_sso_server.reset()
     yield from _attached_view(bedrock_sso_server, aws_env)
+# -- virtual time ---------------------------------------------------------------------------
+
+
+@pytest.fixture
+def virtual_clock() -> Iterator[VirtualClock]:
+    """Run this test on a virtual clock: sleeps (``time.sleep``, ``asyncio.sleep``, botocore's,
+    anthropic's and the experimental client's retry backoff) return at once, and a client that
+    waits on a fake which hangs or delays its reply gets at once what it would have got after
+    the wait (a read timeout, or the reply). ``.elapsed`` is the virtual time that passed and
+    ``.sleeps`` the sleeps absorbed. ``@pytest.mark.bedrock_virtual_clock`` does the same
+    without asking for the fixture. See :mod:`pytest_bedrock_creds.vclock`."""
+    from pytest_bedrock_creds.vclock import virtual_clock as run_on_virtual_clock
+
+    with run_on_virtual_clock() as clock:
+        yield clock
 
 
 # -- scenarios: YAML precedence scenarios, run against every target; the conformance matrix ---------------
@@ -451,8 +488,14 @@ _TARGETS_OPT = "bedrock_targets"
 _MATRIX_OPT = "bedrock_matrix"
 _SCENARIOS_INI = "bedrock_scenarios"
 _RESULT_KEY = "bedrock_scenario"
-_matrix_key = pytest.StashKey[Matrix]()
+_matrix_key: pytest.StashKey[Matrix] = pytest.StashKey()
 _runtime_cache_key = pytest.StashKey[dict[str, Any]]()
+
+
+def _targets() -> tuple[str, ...]:
+    from pytest_bedrock_creds.scenarios.names import TARGETS
+
+    return TARGETS
 
 
 def _add_scenario_options(group: Any, parser: pytest.Parser) -> None:
@@ -460,7 +503,7 @@ def _add_scenario_options(group: Any, parser: pytest.Parser) -> None:
         "--bedrock-targets",
         default=None,
         dest=_TARGETS_OPT,
-        help=f"comma-separated scenario targets to run ({', '.join(TARGETS)}; 'all' = default). "
+        help=f"comma-separated scenario targets to run ({', '.join(_targets())}; 'all' = default). "
         "A target that is not installed is skipped with the reason. ini: bedrock_targets",
     )
     group.addoption(
@@ -480,25 +523,27 @@ def _add_scenario_options(group: Any, parser: pytest.Parser) -> None:
 def _selected_targets(config: pytest.Config) -> tuple[str, ...]:
     raw = config.getoption(_TARGETS_OPT) or config.getini(_TARGETS_OPT) or "all"
     names = [n.strip() for n in str(raw).split(",") if n.strip()]
+    targets = _targets()
     if names in ([], ["all"]):
-        return TARGETS
-    unknown = [n for n in names if n not in TARGETS]
+        return targets
+    unknown = [n for n in names if n not in targets]
     if unknown:
-        raise pytest.UsageError(f"--bedrock-targets: unknown target(s) {unknown}; choose from {list(TARGETS)}")
-    return tuple(t for t in TARGETS if t in names)
+        raise pytest.UsageError(f"--bedrock-targets: unknown target(s) {unknown}; choose from {list(targets)}")
+    return tuple(t for t in targets if t in names)
 
 
 def _matrix_path(config: pytest.Config) -> str | None:
     raw = config.getoption(_MATRIX_OPT) or config.getini(_MATRIX_OPT)
     if not raw:
         return None
+    from pytest_bedrock_creds.scenarios.matrix import MATRIX_SUFFIXES
+
     if Path(str(raw)).suffix.lower() not in MATRIX_SUFFIXES:
         raise pytest.UsageError(f"--bedrock-matrix {raw}: the extension must be .md, .json or .html")
     return str(raw)
 
 
 def _configure_scenarios(config: pytest.Config) -> None:
-    config.stash[_matrix_key] = Matrix()
     config.stash[_runtime_cache_key] = {}
     _selected_targets(config)
     _matrix_path(config)
@@ -532,15 +577,20 @@ class ScenarioFile(pytest.File):
     """A YAML scenario file: one item per scenario and selected target."""
 
     def collect(self) -> list[pytest.Item]:
+        from pytest_bedrock_creds.scenarios import ScenarioFileError, load_file, target_unavailable
+
         shown = self.config.rootpath and os.path.relpath(self.path, self.config.rootpath)
         try:
             scenarios = load_file(self.path, display=str(shown))
         except ScenarioFileError as exc:
             raise self.CollectError(str(exc)) from None
+        targets = _selected_targets(self.config)
+        unavailable = {target: target_unavailable(target) for target in targets}  # once per file, not per item
         items: list[pytest.Item] = []
         for scenario in scenarios:
-            for target in _selected_targets(self.config):
-                items.append(ScenarioItem.from_parent(self, scenario=scenario, target=target))
+            for target in targets:
+                items.append(ScenarioItem.from_parent(self, scenario=scenario, target=target,
+                                                      unavailable=unavailable[target]))
         return items
 
 
@@ -569,7 +619,7 @@ class ScenarioItem(pytest.Function):
     ``bedrock_observed`` and ``bedrock_trace`` (the reference chain's), all redacted.
     """
 
-    def __init__(self, *, scenario: Scenario, target: str, **kwargs: Any) -> None:
+    def __init__(self, *, scenario: Scenario, target: str, unavailable: str | None = None, **kwargs: Any) -> None:
         self.scenario, self.target = scenario, target
         self.secrets: set[str] = set(scenario.literal_secrets())
         super().__init__(name=f"{scenario.name}[{target}]", callobj=_scenario_callobj(self), **kwargs)
@@ -580,7 +630,7 @@ class ScenarioItem(pytest.Function):
             "documented": documented, "reason": expectation.reason or "",
         })))
         self.user_properties += [("bedrock_target", target), ("bedrock_expected", expectation.describe())]
-        why = target_unavailable(target)
+        why = unavailable  # why the target cannot run here (target_unavailable), if it cannot
         if why is None and expectation.skip:
             why = f"{scenario.name} skips {target}: {expectation.reason}"
         if why is not None:
@@ -607,9 +657,16 @@ class ScenarioItem(pytest.Function):
     def run_scenario(
         self, ledger: Ledger, bedrock: FakeBedrock, imds: FakeImds, container: FakeContainerCredentials
     ) -> None:
+        from pytest_bedrock_creds.chain import resolve
+        from pytest_bedrock_creds.env import AwsEnv
+        from pytest_bedrock_creds.scenarios import Runtime, matches, prepare, run_target
+        from pytest_bedrock_creds.vclock import virtual_clock
+
         scenario = self.scenario
         runtime = Runtime(ledger, bedrock, imds, container, cache=self.config.stash[_runtime_cache_key])
-        with AwsEnv(ledger=ledger, region=scenario.default_region) as env:
+        # Retry sleeps and waits on a fake that hangs pass on a virtual clock: the verdicts are
+        # those of real time, without the waiting (see pytest_bedrock_creds.vclock).
+        with AwsEnv(ledger=ledger, region=scenario.default_region) as env, virtual_clock():
             prepared = prepare(scenario, env, runtime)
             self.secrets |= prepared.secrets
             reference = resolve(operation=scenario.operation, settings=prepared.settings,
@@ -645,6 +702,8 @@ class ScenarioItem(pytest.Function):
         raise ScenarioMismatch(self._redact("\n".join(lines)))
 
     def _redact(self, text: str) -> str:
+        from pytest_bedrock_creds.redact import redact_text
+
         return redact_text(text, self.secrets)
 
     def repr_failure(self, excinfo: pytest.ExceptionInfo[BaseException]) -> Any:  # type: ignore[override]
@@ -660,6 +719,8 @@ class _MatrixRecorder:
         self.config = config
 
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
+        if not report.user_properties:
+            return
         props = dict(report.user_properties)
         raw = props.get(_RESULT_KEY)
         if raw is None or (report.passed and report.when != "call"):
@@ -671,6 +732,10 @@ class _MatrixRecorder:
             status = "unexpected"
         else:
             status = "documented" if data["documented"] else "agrees"
+        from pytest_bedrock_creds.scenarios.matrix import Matrix, Result
+
+        if _matrix_key not in self.config.stash:
+            self.config.stash[_matrix_key] = Matrix()
         self.config.stash[_matrix_key].add(Result(
             data["family"], data["scenario"], data["target"], status, data["reason"],
             observed=str(props.get("bedrock_observed", "")), expected=str(props.get("bedrock_expected", "")),
@@ -681,7 +746,7 @@ class _MatrixRecorder:
         config = self.config
         if hasattr(config, "workerinput"):
             return
-        matrix = config.stash[_matrix_key]
+        matrix = config.stash.get(_matrix_key, None)
         if not matrix:
             return
         terminalreporter.section("bedrock-creds conformance matrix")

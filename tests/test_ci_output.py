@@ -150,8 +150,9 @@ def test_the_html_matrix_is_self_contained_and_clickable(suite: pytest.Pytester)
     assert "mine × botocore" in botocore
     for scenario in ("env-keys", "bearer-beats-profile", "blank-token", "thinks-env-wins", "not-on-anthropic"):
         assert scenario in botocore
-    documented = ("expectedbearer from bearer:<empty>observedbearer from bearer:<empty>"
-                  "reasonbotocore sends the blank token")
+    documented = ("expectedbearer from bearer:<empty>, rejected with an error containing "
+                  "'rejected: AccessDeniedException'observedbearer from bearer:<empty>, "
+                  "rejected: AccessDeniedExceptionreasonbotocore sends the blank token")
     assert documented + "traceConverse: sigv4 from env" in botocore.replace("\n", "")
     assert "EnvironmentCredentialsResolver" in botocore
     assert "a <b>reason</b> & an ampersand" in botocore  # escaped in the file, text again when parsed

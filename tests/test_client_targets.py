@@ -15,10 +15,13 @@ from pytest_bedrock_creds.scenarios.clients import CLIENT_NEEDS, CLIENT_RUNNERS
 TARGETS = tuple(CLIENT_RUNNERS)
 ENV_KEYS = "env_keys: issued\n"
 ENV_BEARER = 'env: {AWS_BEARER_TOKEN_BEDROCK: "{bearer:bearer:env}"}\n'
+#: langchain-aws reads the AWS_* keys itself and gives them to boto3 in code: botocore's User-Agent
+#: then reports code credentials ("e"), where the ledger knows they came from the environment.
+LANGCHAIN_ENV_KEYS = "sigv4 from env (the SDK reported e)"
 
 #: name -> (scenario body, the operation sent, {target: outcome}; "*" for every other target).
 CASES: dict[str, tuple[str, str | None, dict[str, str]]] = {
-    "env-keys": (ENV_KEYS, "Converse", {"*": "sigv4 from env"}),
+    "env-keys": (ENV_KEYS, "Converse", {"*": "sigv4 from env", "langchain-aws": LANGCHAIN_ENV_KEYS}),
     "settings-keys-beat-env": (ENV_KEYS + "settings: {keys: issued}\n", "Converse", {"*": "sigv4 from static"}),
     "settings-temporary-keys": ("settings: {keys: issued-temporary}\n", "Converse", {"*": "sigv4 from static"}),
     "settings-profile": (ENV_KEYS + "settings: {profile: dev}\nfiles: {credentials: {dev: issued}}\n", "Converse",
@@ -38,17 +41,19 @@ CASES: dict[str, tuple[str, str | None, dict[str, str]]] = {
          "litellm": "error: unsupported-setting: litellm has no signature version setting",
          "pydantic-ai": "error: unsupported-setting: pydantic-ai has no signature version setting"}),
     "instance-role": ("imds: {roles: [app-role]}\n", "Converse", {"*": "sigv4 from imds:app-role"}),
-    "converse-stream": (ENV_KEYS + "operation: ConverseStream\n", "ConverseStream", {"*": "sigv4 from env"}),
+    "converse-stream": (ENV_KEYS + "operation: ConverseStream\n", "ConverseStream",
+                        {"*": "sigv4 from env", "langchain-aws": LANGCHAIN_ENV_KEYS}),
     "invoke-model": (ENV_KEYS + "operation: InvokeModel\n", "InvokeModel",
                      {"*": "sigv4 from env", "pydantic-ai": "error: unsupported-operation",
-                      "strands-agents": "error: unsupported-operation"}),
+                      "strands-agents": "error: unsupported-operation", "langchain-aws": LANGCHAIN_ENV_KEYS}),
     "invoke-model-stream": (ENV_KEYS + "operation: InvokeModelWithResponseStream\n", "InvokeModelWithResponseStream",
                             {"*": "sigv4 from env", "pydantic-ai": "error: unsupported-operation",
-                             "strands-agents": "error: unsupported-operation"}),
+                             "strands-agents": "error: unsupported-operation", "langchain-aws": LANGCHAIN_ENV_KEYS}),
     "count-tokens": (ENV_KEYS + "operation: CountTokens\n", "CountTokens",
                      {"*": "error: unsupported-operation", "aiobotocore": "sigv4 from env"}),
     "settings-region": (ENV_KEYS + "settings: {region: eu-central-1}\n", "Converse",
-                        {"*": "sigv4 from env in eu-central-1"}),
+                        {"*": "sigv4 from env in eu-central-1",
+                         "langchain-aws": LANGCHAIN_ENV_KEYS.replace("env", "env in eu-central-1", 1)}),
     "settings-resolver": (ENV_KEYS + "settings: {resolver: environment}\n", "Converse",
                           {"*": "error: unsupported-setting"}),
 }

@@ -70,7 +70,8 @@ def test_cached_credentials_carry_no_claim(fake_bedrock: FakeBedrock, aws_env: A
 
 def test_a_disagreeing_witness_is_listed_in_the_matrix() -> None:
     matrix = Matrix()
-    matrix.add(Result("f", "s", "botocore", "agrees", "", "sigv4 from env", "the SDK reported n; the ledger says env"))
+    matrix.add(Result("f", "s", "botocore", "agrees", "", "sigv4 from env",
+                      witness="the SDK reported n; the ledger says env"))
     matrix.add(Result("f", "t", "botocore", "agrees"))
     assert [r.scenario for r in matrix.witness_disagreements()] == ["s"]
     assert "second witness: 1 request(s)" in matrix.to_text()

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from pytest_bedrock_creds.scenarios.schema import TARGETS
+from pytest_bedrock_creds.scenarios.names import TARGETS
 
 __all__ = ["MATRIX_SUFFIXES", "STATUSES", "Matrix", "Result"]
 

@@ -144,7 +144,8 @@ def _loopback_url(value: str, placeholder: str) -> bool:
     if FAKE_URL.search(value):
         return False
     try:
-        host = urlsplit(text).hostname or ""
+        parts = urlsplit(text)
+        host, _ = parts.hostname or "", parts.port  # a port out of range raises here, not in the client
     except ValueError:
         return False
     if not host:

@@ -29,6 +29,7 @@ from typing import Any
 
 from pytest_bedrock_creds.chain.model import ERROR_KINDS as CHAIN_ERROR_KINDS
 from pytest_bedrock_creds.redact import hidden_from_diffs, redact
+from pytest_bedrock_creds.scenarios.names import TARGETS
 from pytest_bedrock_creds.scenarios.operations import SCENARIO_OPERATIONS
 from pytest_bedrock_creds.servers.container import CONTAINER_TARGETS
 from pytest_bedrock_creds.servers.imds_model import IMDS_TARGETS
@@ -49,10 +50,6 @@ __all__ = [
     "Scenario",
     "SettingsSpec",
 ]
-
-#: Every target, in matrix column order.
-TARGETS = ("reference", "botocore", "aws-sdk-bedrock-runtime", "anthropic", "litellm", "aiobotocore", "langchain-aws",
-           "pydantic-ai", "strands-agents")
 
 #: Targets whose credentials come from botocore's own chain: target -> (the target it follows, why).
 #: Where a scenario documents a divergence of the followed target and has no entry for the follower,

@@ -26,9 +26,9 @@ from pytest_bedrock_creds.probe import BOTO3_CLIENT_ARGS
 from pytest_bedrock_creds.scenarios.clients import CLIENT_NEEDS, CLIENT_RUNNERS
 from pytest_bedrock_creds.scenarios.clients.base import ONE_ATTEMPT, auth_config, refuse_resolver
 from pytest_bedrock_creds.scenarios.clients.base import observe as _observe
+from pytest_bedrock_creds.scenarios.names import TARGETS
 from pytest_bedrock_creds.scenarios.operations import ANTHROPIC_CALLS, BOTO3_CALLS, MODEL, smithy_call
 from pytest_bedrock_creds.scenarios.outcome import Observation, classify_error
-from pytest_bedrock_creds.scenarios.schema import TARGETS
 from pytest_bedrock_creds.scenarios.wire import send_as_reference
 from pytest_bedrock_creds.scenarios.world import Prepared, Runtime, arm_fakes
 

@@ -11,7 +11,6 @@ from __future__ import annotations
 import json
 import math
 import threading
-import time
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from typing import Literal
@@ -146,13 +145,12 @@ def served_status(reply: Reply) -> int | None:
 
 
 def to_http_response(reply: Reply) -> HttpResponse:
-    """Serve a model reply: sleep its delay, then answer, hang or reset."""
-    if reply.delay:
-        time.sleep(reply.delay)
+    """Serve a model reply: after its delay (the server waits it out), answer, hang or reset."""
     return HttpResponse(
         status=reply.status,
         body=reply.body,
         headers=dict(reply.headers),
         hang=HANG_SECONDS if reply.hang else 0.0,
         reset=reply.reset,
+        delay=reply.delay,
     )

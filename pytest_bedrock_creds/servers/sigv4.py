@@ -1,10 +1,11 @@
 """Server-side SigV4 verification, using botocore's own signer.
 
-The fake never reimplements the SigV4 arithmetic. It rebuilds the request it received as a
-:class:`botocore.awsrequest.AWSRequest` (the raw, still percent-encoded path, the query as
-received, only the headers the client listed in ``SignedHeaders``, the exact body bytes) and
-asks :class:`botocore.auth.SigV4Auth` for the canonical request, the string to sign and the
-signature under the secret the ledger issued for that key.
+The fake never reimplements the SigV4 arithmetic. It hands :class:`botocore.auth.SigV4Auth` the
+request it received (the raw, still percent-encoded path, the query as received, only the
+headers the client listed in ``SignedHeaders``, the exact body bytes; with just the attributes
+``SigV4Auth`` reads, as a :class:`botocore.awsrequest.AWSRequest` has them) and asks it for the
+canonical request, the string to sign and the signature under the secret the ledger issued for
+that key.
 
 botocore's ``_normalize_url_path`` quotes the path once more (``safe="/~"``), which applied to
 the raw path is exactly the double encoding AWS uses for every service but S3: boto3 sends
@@ -15,14 +16,17 @@ form is ``v1%3A0``.
 from __future__ import annotations
 
 import base64
+import functools
 import hmac
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
+from typing import Any
 from urllib.parse import unquote
 
 from botocore.auth import SigV4Auth, SigV4QueryAuth
-from botocore.awsrequest import AWSRequest, HTTPHeaders
+from botocore.awsrequest import AWSRequest
 from botocore.credentials import Credentials
 
 from pytest_bedrock_creds.servers.base import HttpRequest
@@ -80,6 +84,10 @@ class SigV4Authorization:
     @classmethod
     def parse(cls, value: str) -> SigV4Authorization:
         """Parse the header value; raise :class:`IncompleteSignature` with AWS's wording."""
+        return _parse_authorization(value)
+
+    @classmethod
+    def _parse(cls, value: str) -> SigV4Authorization:
         if not value.startswith(ALGORITHM + " "):
             raise IncompleteSignature(f"Unsupported Authorization Type. Authorization={value.split(' ', 1)[0]}")
         params = {m.group(1): m.group(2) for m in _PARAM.finditer(value[len(ALGORITHM) + 1 :])}
@@ -109,6 +117,11 @@ class SigV4Authorization:
         )
 
 
+@functools.lru_cache(maxsize=256)
+def _parse_authorization(value: str) -> SigV4Authorization:
+    return SigV4Authorization._parse(value)  # a replayed header is parsed once
+
+
 @dataclass(frozen=True)
 class SigV4Result:
     """What the server computed; ``canonical_request`` and ``string_to_sign`` hold no secret."""
@@ -119,6 +132,45 @@ class SigV4Result:
     expected_signature: str
 
 
+class _Headers:
+    """Headers as ``SigV4Auth`` reads them: ``in``, ``[]`` (case-insensitive, first value), names,
+    ``items()`` and ``get_all()``; duplicates are kept in order."""
+
+    def __init__(self, pairs: tuple[tuple[str, str], ...]) -> None:
+        self._pairs = pairs
+        self._by_name: dict[str, list[str]] = {}
+        for name, value in pairs:
+            self._by_name.setdefault(name.lower(), []).append(value)
+
+    def __contains__(self, name: object) -> bool:
+        return isinstance(name, str) and name.lower() in self._by_name
+
+    def __getitem__(self, name: str) -> str:
+        return self._by_name[name.lower()][0]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._by_name)
+
+    def items(self) -> tuple[tuple[str, str], ...]:
+        return self._pairs
+
+    def get_all(self, name: str, failobj: Any = None) -> list[str] | Any:
+        return self._by_name.get(name.lower(), failobj)
+
+
+class _Received:
+    """The request as received, with just what ``SigV4Auth`` reads from a request (an ``AWSRequest``
+    would prepare itself again on every read of its body)."""
+
+    def __init__(self, method: str, url: str, headers: _Headers, body: bytes, amz_date: str) -> None:
+        self.method = method
+        self.url = url
+        self.headers = headers
+        self.body = body
+        self.params: dict[str, str] = {}
+        self.context = {"timestamp": amz_date}
+
+
 class _ReceivedRequestSigner(SigV4Auth):
     """``SigV4Auth`` restricted to the headers the client said it signed."""
 
@@ -126,12 +178,9 @@ class _ReceivedRequestSigner(SigV4Auth):
         super().__init__(credentials, service, region)
         self._signed = signed
 
-    def headers_to_sign(self, request: AWSRequest) -> HTTPHeaders:
-        header_map = HTTPHeaders()
-        for name, value in request.headers.items():
-            if name.lower() in self._signed:
-                header_map[name.lower()] = value
-        return header_map
+    def headers_to_sign(self, request: Any) -> Any:
+        return _Headers(tuple((name.lower(), value) for name, value in request.headers.items()
+                              if name.lower() in self._signed))
 
 
 def compute_signature(
@@ -148,12 +197,32 @@ def compute_signature(
     """
     amz_date = request.header("X-Amz-Date") or request.header("Date") or ""
     host = request.header("Host") or "localhost"
-    aws_request = AWSRequest(method=request.method, url=f"{scheme}://{host}{request.raw_path}", data=request.body)
     signed = set(auth.signed_headers)
-    for name, value in request.headers:
-        if name.lower() in signed:
-            aws_request.headers[name] = value  # HTTPHeaders appends: duplicates are kept
-    aws_request.context["timestamp"] = amz_date
+    headers = tuple((name, value) for name, value in request.headers if name.lower() in signed)
+    if len(request.body) > _MEMO_MAX_BODY:
+        return _compute(request.method, request.raw_path, request.body, headers, amz_date, host, auth,
+                        secret_access_key, scheme)
+    # The same signed request (a replay, a load test) always gets the same answer: remember it.
+    return _compute_memo(request.method, request.raw_path, request.body, headers, amz_date, host, auth,
+                         secret_access_key, scheme)
+
+
+#: Bodies up to this size are kept in the memo of recent verdicts (it holds 256 of them).
+_MEMO_MAX_BODY = 64 * 1024
+
+
+def _compute(
+    method: str,
+    raw_path: str,
+    body: bytes,
+    headers: tuple[tuple[str, str], ...],
+    amz_date: str,
+    host: str,
+    auth: SigV4Authorization,
+    secret_access_key: str,
+    scheme: str,
+) -> SigV4Result:
+    aws_request: Any = _Received(method, f"{scheme}://{host}{raw_path}", _Headers(headers), body, amz_date)
     signer = _ReceivedRequestSigner(
         Credentials(auth.access_key_id, secret_access_key), auth.service, auth.region, auth.signed_headers
     )
@@ -162,6 +231,14 @@ def compute_signature(
     expected = signer.signature(string_to_sign, aws_request)
     valid = hmac.compare_digest(expected, auth.signature)
     return SigV4Result(valid, canonical, string_to_sign, expected)
+
+
+_compute_memo = functools.lru_cache(maxsize=256)(_compute)
+
+
+@functools.lru_cache(maxsize=64)
+def _parse_amz_date(amz_date: str) -> datetime:
+    return datetime.strptime(amz_date, AMZ_DATE_FORMAT).replace(tzinfo=timezone.utc)
 
 
 def verify_signature(request: HttpRequest, secret_access_key: str, *, scheme: str = "https") -> SigV4Result:
@@ -184,7 +261,7 @@ def check_date(amz_date: str | None, scope_date: str, now: datetime | None = Non
             ),
         )
     try:
-        when = datetime.strptime(amz_date, AMZ_DATE_FORMAT).replace(tzinfo=timezone.utc)
+        when = _parse_amz_date(amz_date)
     except ValueError:
         return ("IncompleteSignatureException", f"Date must be in ISO-8601 'basic format'. Got '{amz_date}'.")
     now = now or datetime.now(timezone.utc)

@@ -1,0 +1,88 @@
+"""Temporary home directories for :class:`~pytest_bedrock_creds.env.AwsEnv`: private, empty, cheap.
+
+Every home is a fresh, empty ``0700`` directory inside one private directory per process
+(``bedrock-creds-<random>`` in the system temporary directory, removed when the process exits
+or is sent SIGTERM).
+Creating and removing a directory for every test is the slow part of an isolated test on
+many filesystems (removal can cost milliseconds where a rename costs microseconds), so a home
+handed back still empty, still ``0700`` and not the working directory is renamed aside and
+handed out again under a new name; anything else is removed at once. Either way the path a
+test saw no longer exists once it is handed back.
+"""
+
+from __future__ import annotations
+
+import itertools
+import os
+import shutil
+import stat
+import threading
+from pathlib import Path
+
+from pytest_bedrock_creds.tempfiles import make_private_dir
+
+__all__ = ["give_back", "take"]
+
+#: Empty homes kept for reuse at most; more are removed.
+_SPARES = 4
+
+_lock = threading.Lock()
+_root: Path | None = None
+_spares: list[Path] = []
+_names = itertools.count(1)
+
+
+def _private_root() -> Path:
+    global _root
+    if _root is None or not _root.is_dir():
+        _root = make_private_dir("bedrock-creds-")  # removed at exit and on SIGTERM
+    return _root
+
+
+def take() -> Path:
+    """A new empty private directory (its path never handed out before in this process)."""
+    with _lock:
+        root = _private_root()
+        home = root / f"home-{next(_names)}"
+        while _spares:
+            spare = _spares.pop()
+            try:
+                os.rename(spare, home)
+                return home
+            except OSError:
+                shutil.rmtree(spare, ignore_errors=True)
+        os.mkdir(home, 0o700)
+        return home
+
+
+def give_back(home: Path) -> None:
+    """Done with ``home``: it is removed, or, when still empty and private, renamed aside for reuse."""
+    with _lock:
+        if len(_spares) < _SPARES and _reusable(home):
+            spare = home.parent / f"spare-{next(_names)}"
+            try:
+                os.rename(home, spare)
+                _spares.append(spare)
+                return
+            except OSError:
+                pass
+    shutil.rmtree(home, ignore_errors=True)
+
+
+def _reusable(home: Path) -> bool:
+    if _root is None or home.parent != _root:
+        return False
+    path = os.fspath(home)
+    try:
+        info = os.lstat(path)
+        if not stat.S_ISDIR(info.st_mode) or stat.S_IMODE(info.st_mode) != 0o700:
+            return False
+        if hasattr(os, "getuid") and info.st_uid != os.getuid():
+            return False
+        with os.scandir(path) as entries:
+            if next(entries, None) is not None:
+                return False
+        cwd = os.getcwd()
+    except OSError:
+        return False
+    return cwd != path and not cwd.startswith(path + os.sep)

@@ -225,6 +225,9 @@ SCENARIO: dict[str, Any] = {
         "expect": {"type": "object", "properties": _OUTCOME_PROPS, "additionalProperties": False},
         "expect_by_target": {
             "type": "object",
+            "description": "a target's own outcome where it departs from 'expect', with a reason; a target that "
+                           "follows another (FOLLOWS: the botocore-based clients) takes that target's entry where "
+                           "it has none, and may restate 'expect' where it departs from it",
             "propertyNames": {"enum": list(TARGETS)},
             "additionalProperties": {
                 "type": "object",

@@ -26,12 +26,13 @@ from typing import Any, Protocol
 
 from pytest_bedrock_creds import homes
 from pytest_bedrock_creds.ledger import IssuedCredentials, IssuedToken, Ledger
+from pytest_bedrock_creds.offline import OFFLINE_SWITCHES
 from pytest_bedrock_creds.redact import redact
 from pytest_bedrock_creds.sso_cache import redirect_botocore
 from pytest_bedrock_creds.tempfiles import private_subdir
 from pytest_bedrock_creds.web_identity import write_token_file
 
-__all__ = ["ISOLATED_VARIABLES", "AwsEnv", "EnvPatcher", "EnvSeam"]
+__all__ = ["ISOLATED_VARIABLES", "OFFLINE_SWITCHES", "AwsEnv", "EnvPatcher", "EnvSeam"]
 
 #: Variables removed on entry besides every ``AWS_*`` one.
 ISOLATED_VARIABLES = (
@@ -135,6 +136,8 @@ class AwsEnv:
             if self.region:
                 self._setenv("AWS_REGION", self.region)
                 self._setenv("AWS_DEFAULT_REGION", self.region)
+            for name, value in OFFLINE_SWITCHES.items():
+                self._setenv(name, value)
             self._saved_boto3_session = _swap_boto3_default_session(None)
             _clear_sdk_session_caches()
             self._restore_sso_cache = redirect_botocore(self._home)  # see sso_cache: botocore fixes it at import
@@ -358,3 +361,25 @@ def _clear_sdk_session_caches() -> None:
         cache_clear = getattr(getattr(module, function_name, None), "cache_clear", None)
         if callable(cache_clear):
             cache_clear()
+    _flush_client_caches()
+
+
+#: Process-wide caches of clients that hold what an earlier environment gave them, flushed on
+#: entry and exit (module, dotted attribute, method): litellm's Bedrock credential cache keeps
+#: the credentials a boto3 session found for up to 10 minutes, keyed by the ``aws_*`` arguments
+#: (none, for credentials from the chain), so a later test would sign with an earlier test's
+#: keys; its httpx client cache keeps clients built with an earlier ``SSL_CERT_FILE``/``SSL_VERIFY``.
+_CLIENT_CACHES = (
+    ("litellm.llms.bedrock.base_aws_llm", "BaseAWSLLM._shared_iam_cache", "flush_cache"),
+    ("litellm", "in_memory_llm_clients_cache", "flush_cache"),
+)
+
+
+def _flush_client_caches() -> None:
+    for module_name, attribute, method in _CLIENT_CACHES:
+        target: Any = sys.modules.get(module_name)
+        for part in attribute.split("."):
+            target = getattr(target, part, None)
+        flush = getattr(target, method, None)
+        if callable(flush):
+            flush()

@@ -35,6 +35,20 @@ BACKED_BY = {
     "empty-default-region": "test_chain_region.py::test_empty_aws_default_region_falls_through_departure",
 }
 ROOT = Path(__file__).resolve().parents[1]
+#: Rows proved by the client targets' test modules: row -> "module::test" (the test names its row).
+SHOWN_BY_CLIENT_TESTS = {
+    "litellm-credential-cache": "test_litellm_target.py::test_credentials_outlive_the_environment_they_came_from",
+    "whitespace-bearer-not-sendable": "test_litellm_target.py::test_a_whitespace_api_key_is_not_sendable",
+    "empty-env-keys": "test_litellm_target.py::test_empty_environment_keys_are_used_as_values",
+    "keys-filled-per-field-from-env": "test_litellm_target.py::test_each_key_parameter_falls_back_to_its_own_variable",
+    "litellm-region-sources": "test_client_regions.py::test_region_signed_for",
+    "strands-region-default": "test_strands_target.py::test_without_a_region_it_signs_for_us_west_2",
+    "langchain-bearer-overrides-config":
+        "test_langchain_target.py::test_an_ambient_token_beats_an_in_code_sigv4_preference",
+    "langchain-nova-sonic-sets-bearer-env":
+        "test_langchain_target.py::test_nova_sonic_writes_its_api_key_into_the_process_environment",
+    "boto3-session-partial-keys": "test_pydantic_ai_target.py::test_partial_keys_in_code_are_not_refused",
+}
 
 
 def catalogue_keys() -> set[str]:
@@ -44,11 +58,20 @@ def catalogue_keys() -> set[str]:
 
 
 def test_every_readme_row_is_backed_by_a_test() -> None:
-    backed = {c.divergence for c in CASES if c.divergence} | set(BACKED_BY) | catalogue_keys()
+    backed = {c.divergence for c in CASES if c.divergence} | set(BACKED_BY) | set(SHOWN_BY_CLIENT_TESTS) \
+        | catalogue_keys()
     assert readme_divergences() == backed, "rows without a test, or tests naming no row"
     for row, test in BACKED_BY.items():
         module, name = test.split("::")
         assert f"def {name}(" in (ROOT / "tests" / module).read_text(encoding="utf-8"), f"{row}: {test} is gone"
+
+
+@pytest.mark.parametrize("row", sorted(SHOWN_BY_CLIENT_TESTS))
+def test_client_rows_name_a_test_that_exists_and_names_the_row(row: str) -> None:
+    module, test = SHOWN_BY_CLIENT_TESTS[row].split("::")
+    text = (ROOT / "tests" / module).read_text(encoding="utf-8")
+    assert f"def {test}(" in text
+    assert row in text
 
 
 def test_every_divergence_key_of_the_catalogue_is_a_readme_row() -> None:

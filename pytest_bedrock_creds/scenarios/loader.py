@@ -26,6 +26,7 @@ from pytest_bedrock_creds.ledger import SOURCE_PREFIXES, is_source_label
 from pytest_bedrock_creds.scenarios import policy
 from pytest_bedrock_creds.scenarios.schema import (
     CHAIN_PLACEHOLDER,
+    FOLLOWS,
     PLACEHOLDER,
     SCHEMA,
     TARGETS,
@@ -336,15 +337,16 @@ def _build(raw: dict[str, Any], family: str, source: str, v: _Validator, path: P
         raise v.fail((*path, "settings", "keys"), "give 'keys' or access_key_id/secret_access_key, not both")
     expect = _expectation(raw["expect"], v, (*path, "expect"), base=True)
     by_target: dict[str, Expectation] = {}
-    for target, entry in (raw.get("expect_by_target") or {}).items():
+    entries = raw.get("expect_by_target") or {}
+    for target, entry in entries.items():
         where = (*path, "expect_by_target", target)
         if target == "reference":
             raise v.fail(where, "the reference chain is what 'expect' describes; it has no divergence")
         exp = _expectation(entry, v, where, base=False)
-        same = (exp.scheme, exp.source, exp.error, exp.signature_valid, exp.region, exp.via) == (
-            expect.scheme, expect.source, expect.error, expect.signature_valid, expect.region, expect.via)
-        if not exp.skip and same:
-            raise v.fail(where, "is the same as 'expect'; a divergence must differ")
+        followed = FOLLOWS.get(target, ("", ""))[0]
+        if exp.same_outcome(expect) and followed not in entries:
+            raise v.fail(where, "is the same as 'expect'; a divergence must differ (restating 'expect' is for a "
+                         f"target that departs from the one it follows: {followed or 'this target follows none'})")
         by_target[target] = exp
     unknown = set(by_target) - set(TARGETS)
     if unknown:  # pragma: no cover - the schema's propertyNames catches this first

@@ -6,4 +6,5 @@ from __future__ import annotations
 __all__ = ["TARGETS"]
 
 #: Every target, in matrix column order.
-TARGETS = ("reference", "botocore", "aws-sdk-bedrock-runtime", "anthropic")
+TARGETS = ("reference", "botocore", "aws-sdk-bedrock-runtime", "anthropic", "litellm", "aiobotocore", "langchain-aws",
+           "pydantic-ai", "strands-agents")

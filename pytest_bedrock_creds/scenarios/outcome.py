@@ -35,15 +35,19 @@ _ERROR_PATTERNS: tuple[tuple[str, str], ...] = (
     ("invalid-config", r"InfiniteLoopConfigError|Infinite loop in credential configuration"),
     ("expired-credentials", r"expired"),
     ("partial-credentials", r"partial ?credential|without secret_access_key|without access_key_id|"
-                            r"but no aws_secret_access_key|AWS_SECRET_ACCESS_KEY missing"),
+                            r"but no aws_secret_access_key|AWS_SECRET_ACCESS_KEY missing|"
+                            r"both aws_access_key_id and aws_secret_access_key must be specified"),
     ("profile-not-found", r"ProfileNotFound|profile .* (could not be found|is not in)|profile .*not found"),
     ("container-error", r"container credentials|container metadata|CredentialRetrievalError|"
                         r"Unsupported host '|Auth token value is not a legal header value"),
     ("config-file-error", r"ConfigParseError|Unable to parse config|, line \d+:"),
     ("invalid-config", r"InvalidConfig|IMDSConfigurationError|InvalidIMDSEndpoint|not a valid IMDS endpoint mode|"
-                       r"InvalidRegionError|Must be a valid AWS region identifier"),
-    ("imds-error", r"MetadataRetrievalError"),
-    ("no-region", r"NoRegionError|must specify a region|No AWS region|Missing Region|region.*(is required|not set)|"
+                       r"Invalid (endpoint )?EC2 Instance Metadata endpoint|"
+                       r"InvalidRegionError|Must be a valid AWS region identifier|"
+                       r"region_name '.*' doesn't match a supported format|Invalid AWS region format"),
+    ("imds-error", r"MetadataRetrievalError|Error retrieving metadata"),
+    ("no-region", r"NoRegionError|must specify a region|must provide a `region_name`|No AWS region|Missing Region|"
+                  r"region.*(is required|not set)|"
                   r"no region"),
     ("no-credentials", r"no credentials|NoCredentialsError|NoAuthTokenError|Unable to locate credentials|"
                        r"IdentityChainError|No credential providers|Could not resolve AWS credentials|"

@@ -29,7 +29,7 @@ that role), ``{process:<name>}`` (the command line of a ``credential_process`` t
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from pytest_bedrock_creds.chain.model import ERROR_KINDS as CHAIN_ERROR_KINDS
@@ -43,6 +43,7 @@ __all__ = [
     "CHAIN_PLACEHOLDER",
     "ERROR_KINDS",
     "FAKE_URL",
+    "FOLLOWS",
     "MAX_DELAY",
     "PLACEHOLDER",
     "RESOLVERS",
@@ -59,6 +60,18 @@ __all__ = [
     "SsoSpec",
     "StsSpec",
 ]
+
+#: Targets whose credentials come from botocore's own chain: target -> (the target it follows, why).
+#: Where a scenario documents a divergence of the followed target and has no entry for the follower,
+#: the follower is expected to do the same (it is still run, and judged against that); an entry of
+#: its own wins, and may restate ``expect`` (the follower departs from the target it follows).
+FOLLOWS: dict[str, tuple[str, str]] = {
+    "aiobotocore": ("botocore", "aiobotocore runs botocore's credential providers and signer"),
+    "langchain-aws": ("botocore", "langchain-aws calls Bedrock through a boto3 client"),
+    "pydantic-ai": ("botocore", "pydantic-ai's BedrockProvider calls Bedrock through a boto3 client"),
+    "strands-agents": ("botocore", "strands' BedrockModel calls Bedrock through a boto3 client"),
+    "litellm": ("botocore", "litellm finds credentials beyond its own parameters with a boto3 session"),
+}
 
 #: What an ``expect.error`` substring is matched against: ``"<kind>: <message>"``. The reference
 #: chain's kinds, plus what only a client or the fake produces.
@@ -324,6 +337,9 @@ SCENARIO: dict[str, Any] = {
         "expect": {"type": "object", "properties": _OUTCOME_PROPS, "additionalProperties": False},
         "expect_by_target": {
             "type": "object",
+            "description": "a target's own outcome where it departs from 'expect', with a reason; a target that "
+                           "follows another (FOLLOWS: the botocore-based clients) takes that target's entry where "
+                           "it has none, and may restate 'expect' where it departs from it",
             "propertyNames": {"enum": list(TARGETS)},
             "additionalProperties": {
                 "type": "object",
@@ -371,6 +387,11 @@ class Expectation:
     region: str | None = None
     #: the rest of the lineage (who obtained the credentials that signed), newest first
     via: tuple[str, ...] = ()
+
+    def same_outcome(self, other: Expectation) -> bool:
+        """Whether both describe the same outcome (reasons and keys aside)."""
+        return (self.skip, self.scheme, self.source, self.error, self.signature_valid, self.region, self.via) == (
+            other.skip, other.scheme, other.source, other.error, other.signature_valid, other.region, other.via)
 
     def describe(self) -> str:
         if self.skip:
@@ -515,7 +536,20 @@ class Scenario:
         return out
 
     def expectation_for(self, target: str) -> Expectation:
-        return self.expect_by_target.get(target, self.expect)
+        """``target``'s own entry; else the entry of the target it follows (:data:`FOLLOWS`), its reason
+        saying so; else ``expect``."""
+        own = self.expect_by_target.get(target)
+        if own is not None:
+            return own
+        followed, why = FOLLOWS.get(target, ("", ""))
+        inherited = self.expect_by_target.get(followed)
+        if inherited is None or inherited.skip:
+            return self.expect
+        return replace(inherited, reason=f"as {followed} ({why}): {inherited.reason}")
+
+    def documents(self, target: str) -> bool:
+        """Whether ``target`` is expected to depart from ``expect`` (a documented divergence)."""
+        return not self.expectation_for(target).same_outcome(self.expect)
 
     def literal_secrets(self) -> set[str]:
         """Secret values written literally in the scenario (redacted in every message)."""

@@ -10,6 +10,7 @@ verdict; without a request, the target's error is the outcome.
 * ``aws-sdk-bedrock-runtime``: the experimental client's default chain, the scenario's operation.
 * ``anthropic``: ``anthropic.AnthropicBedrock`` ``messages.create`` (InvokeModel; with
   ``stream=True`` InvokeModelWithResponseStream), for the operations that map to it.
+* ``litellm``, ``aiobotocore``, ``langchain-aws``: one module each in :mod:`.clients`.
 """
 
 from __future__ import annotations
@@ -22,12 +23,14 @@ from typing import Any
 
 from pytest_bedrock_creds.chain.model import Resolution
 from pytest_bedrock_creds.probe import BOTO3_CLIENT_ARGS
+from pytest_bedrock_creds.scenarios.clients import CLIENT_NEEDS, CLIENT_RUNNERS
+from pytest_bedrock_creds.scenarios.clients.base import ONE_ATTEMPT, auth_config, refuse_resolver
+from pytest_bedrock_creds.scenarios.clients.base import observe as _observe
 from pytest_bedrock_creds.scenarios.names import TARGETS
 from pytest_bedrock_creds.scenarios.operations import ANTHROPIC_CALLS, BOTO3_CALLS, MODEL, smithy_call
 from pytest_bedrock_creds.scenarios.outcome import Observation, classify_error
 from pytest_bedrock_creds.scenarios.wire import send_as_reference
 from pytest_bedrock_creds.scenarios.world import Prepared, Runtime, arm_fakes
-from pytest_bedrock_creds.servers.bedrock import FakeBedrock
 
 __all__ = ["run_target", "target_unavailable"]
 
@@ -39,6 +42,7 @@ def target_unavailable(target: str) -> str | None:
         "botocore": ("boto3",),
         "aws-sdk-bedrock-runtime": ("aws_sdk_bedrock_runtime", "aiohttp"),
         "anthropic": ("anthropic", "httpx2"),
+        **CLIENT_NEEDS,
     }[target]
     if target == "aws-sdk-bedrock-runtime" and sys.version_info < (3, 12):
         return "aws-sdk-bedrock-runtime needs Python 3.12+"
@@ -55,18 +59,6 @@ def run_target(target: str, prepared: Prepared, runtime: Runtime, reference: Res
     if target == "reference":
         return _reference(reference, runtime)
     return _RUNNERS[target](prepared, runtime)
-
-
-def _observe(fake: FakeBedrock, error: BaseException | str | None) -> Observation:
-    """The outcome is what reached the fake; without a request, the client's error."""
-    requests = fake.requests
-    if requests:
-        return Observation.from_request(requests[-1])
-    if error is None:
-        return Observation.failure("other: the client returned without sending a request")
-    if isinstance(error, str):
-        return Observation.failure(error)
-    return Observation.failure(f"{type(error).__name__}: {error}")
 
 
 def _reference(reference: Resolution, runtime: Runtime) -> Observation:
@@ -88,16 +80,11 @@ def _botocore(prepared: Prepared, runtime: Runtime) -> Observation:
     settings = prepared.settings
     if settings.bearer_token is not None:
         return Observation.failure("unsupported-setting: botocore has no bearer token client setting")
-    if (refused := _no_resolver_setting("botocore", prepared)) is not None:
+    if (refused := refuse_resolver("botocore", prepared)) is not None:
         return refused
     # One attempt and short timeouts in code; the loader refuses scenarios that set retries themselves.
-    config: dict[str, Any] = {"retries": {"total_max_attempts": 1}, "connect_timeout": 5, "read_timeout": 10}
-    if prepared.signature_version:
-        config["signature_version"] = prepared.signature_version
-    if prepared.scenario.settings.auth_scheme_preference is not None:
-        config["auth_scheme_preference"] = settings.auth_scheme_preference
     kwargs: dict[str, Any] = {"endpoint_url": runtime.bedrock.url, "verify": runtime.bedrock.ca_bundle,
-                              "config": Config(**config),
+                              "config": Config(**ONE_ATTEMPT, **auth_config(prepared)),
                               **settings.as_kwargs(region="region_name", **BOTO3_CLIENT_ARGS)}
     method, params = BOTO3_CALLS[prepared.scenario.operation]
     error: BaseException | None = None
@@ -185,20 +172,12 @@ def _profile_command(prepared: Prepared) -> list[str]:
     return shlex.split(command) if command else []
 
 
-def _no_resolver_setting(client: str, prepared: Prepared) -> Observation | None:
-    resolver = prepared.scenario.settings.resolver
-    if resolver in (None, "default"):
-        return None
-    return Observation.failure(f"unsupported-setting: {client} has no setting for one specific credentials "
-                               f"resolver ({resolver}); it always runs its default chain")
-
-
 def _anthropic(prepared: Prepared, runtime: Runtime) -> Observation:
     from anthropic import AnthropicBedrock
 
     settings = prepared.settings
     operation = prepared.scenario.operation
-    if (refused := _no_resolver_setting("AnthropicBedrock", prepared)) is not None:
+    if (refused := refuse_resolver("AnthropicBedrock", prepared)) is not None:
         return refused
     if operation not in ANTHROPIC_CALLS:
         return Observation.failure(f"unsupported-operation: AnthropicBedrock has only messages.create "
@@ -231,5 +210,6 @@ _RUNNERS: dict[str, Callable[[Prepared, Runtime], Observation]] = {
     "botocore": _botocore,
     "aws-sdk-bedrock-runtime": _smithy,
     "anthropic": _anthropic,
+    **CLIENT_RUNNERS,
 }
 assert set(_RUNNERS) | {"reference"} == set(TARGETS)

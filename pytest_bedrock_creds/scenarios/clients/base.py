@@ -9,10 +9,10 @@ different scenario than the one written).
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Iterable
+from collections.abc import Awaitable, Iterable, Iterator
 from typing import Any, TypeVar
 
-from pytest_bedrock_creds.scenarios.outcome import Observation
+from pytest_bedrock_creds.scenarios.outcome import Observation, classify_error
 from pytest_bedrock_creds.scenarios.world import Prepared
 from pytest_bedrock_creds.servers.bedrock import FakeBedrock
 
@@ -50,7 +50,34 @@ def observe(fake: FakeBedrock, error: BaseException | str | None) -> Observation
         return Observation.failure("other: the client returned without sending a request")
     if isinstance(error, str):
         return Observation.failure(error)
-    return Observation.failure(f"{type(error).__name__}: {error}")
+    message = f"{type(error).__name__}: {error}"
+    kind = next((k for k in map(classify_error, _chain(error)) if k != "other"), "other")
+    return Observation.failure(message if kind == "other" else f"{kind}: {message}")
+
+
+def _chain(error: BaseException) -> Iterator[str]:
+    """``error`` and what it wraps, outermost first, each as ``"<type>: <message>"``: the error a
+    client raised from (``__cause__``, ``__context__``) and, for pydantic's ``ValidationError``,
+    the errors its validators raised. A wrapper (litellm's ``APIConnectionError``, langchain-aws's
+    ``ValidationError``, pydantic-ai's ``ModelRequestRejectedError``) then has the kind of the SDK
+    error it wraps."""
+    pending: list[BaseException] = [error]
+    seen: set[int] = set()
+    while pending and len(seen) < 16:
+        current = pending.pop(0)
+        if id(current) in seen:
+            continue
+        seen.add(id(current))
+        yield f"{type(current).__name__}: {current}"
+        pending.extend(e for e in (current.__cause__, current.__context__) if e is not None)
+        errors = getattr(current, "errors", None)
+        if callable(errors) and type(current).__name__ == "ValidationError":
+            try:
+                details = errors()
+            except Exception:  # noqa: BLE001 - not pydantic's after all
+                details = []
+            pending.extend(d["ctx"]["error"] for d in details
+                           if isinstance(d, dict) and isinstance(d.get("ctx", {}).get("error"), BaseException))
 
 
 def given_settings(prepared: Prepared) -> list[str]:

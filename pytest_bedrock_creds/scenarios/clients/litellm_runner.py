@@ -43,8 +43,9 @@ LITELLM_SETTINGS = {**BOTO3_CLIENT_ARGS, "profile": "aws_profile_name", "bearer_
 
 def run_litellm(prepared: Prepared, runtime: Runtime) -> Observation:
     operation = prepared.scenario.operation
-    early = precheck(prepared, "litellm", LITELLM_SETTINGS, LITELLM_CALLS, "completion() on bedrock/converse/ and "
-                     "bedrock/invoke/ (Converse, ConverseStream, InvokeModel, InvokeModelWithResponseStream)")
+    early = precheck(prepared, "litellm", LITELLM_SETTINGS, LITELLM_CALLS,
+                     "completion() on bedrock/converse/ and bedrock/invoke/ (Converse, ConverseStream, InvokeModel, "
+                     "InvokeModelWithResponseStream) in the runner")
     if early is not None:
         return early
     import litellm  # type: ignore[import-not-found, import-untyped, unused-ignore]

@@ -30,7 +30,7 @@ def run_strands(prepared: Prepared, runtime: Runtime) -> Observation:
     operation = prepared.scenario.operation
     early = precheck(prepared, "strands-agents", (*BOTO3_CLIENT_ARGS, "profile", "bearer_token",
                                                   "auth_scheme_preference", "signature_version", "region"),
-                     _STREAM, "BedrockModel.stream (Converse, ConverseStream)")
+                     _STREAM, "BedrockModel.stream (Converse, ConverseStream) in the runner")
     if early is not None:
         return early
     import boto3

@@ -19,7 +19,7 @@ if TYPE_CHECKING:
     from pytest_bedrock_creds.servers.bedrock import AuthRecord, BedrockRequest, FakeBedrock, StreamException
     from pytest_bedrock_creds.servers.container import ContainerRequest, FakeContainerCredentials
     from pytest_bedrock_creds.servers.imds import FakeImds
-    from pytest_bedrock_creds.servers.imds_model import ImdsRequest
+    from pytest_bedrock_creds.servers.imds.model import ImdsRequest
     from pytest_bedrock_creds.servers.sso import FakeSsoPortal, SsoRequest
     from pytest_bedrock_creds.servers.sts import FakeSts, StsRequest
     from pytest_bedrock_creds.vclock import VirtualClock, virtual_clock
@@ -36,7 +36,7 @@ _EXPORTS = {
     "FakeImds": "pytest_bedrock_creds.servers.imds",
     "FakeSsoPortal": "pytest_bedrock_creds.servers.sso",
     "FakeSts": "pytest_bedrock_creds.servers.sts",
-    "ImdsRequest": "pytest_bedrock_creds.servers.imds_model",
+    "ImdsRequest": "pytest_bedrock_creds.servers.imds.model",
     "IssuedCredentials": "pytest_bedrock_creds.ledger",
     "IssuedToken": "pytest_bedrock_creds.ledger",
     "Ledger": "pytest_bedrock_creds.ledger",

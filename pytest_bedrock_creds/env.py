@@ -29,7 +29,6 @@ from pytest_bedrock_creds.ledger import IssuedCredentials, IssuedToken, Ledger
 from pytest_bedrock_creds.offline import OFFLINE_SWITCHES
 from pytest_bedrock_creds.redact import redact
 from pytest_bedrock_creds.sso_cache import redirect_botocore
-from pytest_bedrock_creds.tempfiles import private_subdir
 from pytest_bedrock_creds.web_identity import write_token_file
 
 __all__ = ["ISOLATED_VARIABLES", "OFFLINE_SWITCHES", "AwsEnv", "EnvPatcher", "EnvSeam"]
@@ -127,7 +126,7 @@ class AwsEnv:
             for name in list(os.environ):
                 if name.startswith("AWS_") or name in ISOLATED_VARIABLES:
                     self._delenv(name)
-            aws_dir = private_subdir(self._home / ".aws")  # 0700, as the AWS CLI makes it
+            aws_dir = self._home / ".aws"  # homes.take() made it 0700, as the AWS CLI makes it
             self._setenv("HOME", str(self._home))
             self._setenv("USERPROFILE", str(self._home))
             self._setenv("AWS_CONFIG_FILE", str(aws_dir / "config"))
@@ -162,10 +161,6 @@ class AwsEnv:
             self._scope = None
         if self._home is not None:
             _leave(self._home, self._saved_cwd)
-            try:  # the .aws made on entry, if the test left it empty: the home can then be reused
-                os.rmdir(self._home / ".aws")
-            except OSError:
-                pass
             homes.give_back(self._home)
             self._home = None
 

@@ -1,12 +1,12 @@
 """Temporary home directories for :class:`~pytest_bedrock_creds.env.AwsEnv`: private, empty, cheap.
 
-Every home is a fresh, empty ``0700`` directory inside one private directory per process
-(``bedrock-creds-<random>`` in the system temporary directory, removed when the process exits
-or is sent SIGTERM).
-Creating and removing a directory for every test is the slow part of an isolated test on
-many filesystems (removal can cost milliseconds where a rename costs microseconds), so a home
-handed back still empty, still ``0700`` and not the working directory is renamed aside and
-handed out again under a new name; anything else is removed at once. Either way the path a
+Every home is a fresh ``0700`` directory holding only an empty ``0700`` ``.aws``, inside one
+private directory per process (``bedrock-creds-<random>`` in the system temporary directory,
+removed when the process exits or is sent SIGTERM). Creating and removing directories for
+every test is the slow part of an isolated test on many filesystems (removal can cost
+milliseconds where a rename costs microseconds), so a home handed back still as it was made
+(nothing but the empty ``.aws``, both ``0700``) and not the working directory is renamed aside
+and handed out again under a new name; anything else is removed at once. Either way the path a
 test saw no longer exists once it is handed back.
 """
 
@@ -40,7 +40,8 @@ def _private_root() -> Path:
 
 
 def take() -> Path:
-    """A new empty private directory (its path never handed out before in this process)."""
+    """A new private directory holding only an empty private ``.aws`` (0700, as the AWS CLI makes
+    it); its path was never handed out before in this process."""
     with _lock:
         root = _private_root()
         home = root / f"home-{next(_names)}"
@@ -52,11 +53,14 @@ def take() -> Path:
             except OSError:
                 shutil.rmtree(spare, ignore_errors=True)
         os.mkdir(home, 0o700)
+        os.mkdir(home / ".aws", 0o700)
+        os.chmod(home / ".aws", 0o700)  # whatever the umask
         return home
 
 
 def give_back(home: Path) -> None:
-    """Done with ``home``: it is removed, or, when still empty and private, renamed aside for reuse."""
+    """Done with ``home``: it is removed, or, when still as :func:`take` made it (an empty private
+    ``.aws`` and nothing else), renamed aside for reuse."""
     with _lock:
         if len(_spares) < _SPARES and _reusable(home):
             spare = home.parent / f"spare-{next(_names)}"
@@ -80,6 +84,13 @@ def _reusable(home: Path) -> bool:
         if hasattr(os, "getuid") and info.st_uid != os.getuid():
             return False
         with os.scandir(path) as entries:
+            if [entry.name for entry in entries] != [".aws"]:
+                return False
+        aws = os.path.join(path, ".aws")
+        info = os.lstat(aws)
+        if not stat.S_ISDIR(info.st_mode) or stat.S_IMODE(info.st_mode) != 0o700:
+            return False
+        with os.scandir(aws) as entries:
             if next(entries, None) is not None:
                 return False
         cwd = os.getcwd()

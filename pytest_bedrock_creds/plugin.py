@@ -536,7 +536,7 @@ def _matrix_path(config: pytest.Config) -> str | None:
     raw = config.getoption(_MATRIX_OPT) or config.getini(_MATRIX_OPT)
     if not raw:
         return None
-    from pytest_bedrock_creds.scenarios.matrix import MATRIX_SUFFIXES
+    from pytest_bedrock_creds.scenarios.matrix_files import MATRIX_SUFFIXES
 
     if Path(str(raw)).suffix.lower() not in MATRIX_SUFFIXES:
         raise pytest.UsageError(f"--bedrock-matrix {raw}: the extension must be .md, .json or .html")
@@ -764,7 +764,9 @@ class _MatrixRecorder:
             terminalreporter.write_line(line)
         path = _matrix_path(config)
         if path:
-            written = matrix.write(Path(config.invocation_params.dir, path))
+            from pytest_bedrock_creds.scenarios.matrix_files import write_matrix
+
+            written = write_matrix(matrix, Path(config.invocation_params.dir, path))
             terminalreporter.write_line(f"conformance matrix written to {written}")
         _append_to_step_summary(matrix, terminalreporter)
 

@@ -20,7 +20,7 @@ from pytest_bedrock_creds.env import AwsEnv
 from pytest_bedrock_creds.ledger import IssuedCredentials, Ledger
 from pytest_bedrock_creds.servers.base import ServerError
 from pytest_bedrock_creds.servers.bedrock import FakeBedrock
-from pytest_bedrock_creds.servers.bedrock_ops import route
+from pytest_bedrock_creds.servers.bedrock.ops import route
 
 MODEL = "us.anthropic.claude-3-5-haiku-20241022-v1:0"
 MESSAGES = [{"role": "user", "content": [{"text": "Hello"}]}]

@@ -12,7 +12,7 @@ import pytest
 from _pytester_helpers import MINE
 
 from pytest_bedrock_creds.scenarios import Matrix, Result
-from pytest_bedrock_creds.scenarios.matrix_html import COLOURS
+from pytest_bedrock_creds.scenarios.matrix_html import COLOURS, render
 
 SCENARIOS = MINE + """\
   - name: thinks-env-wins
@@ -163,7 +163,7 @@ def test_the_html_matrix_is_self_contained_and_clickable(suite: pytest.Pytester)
 def test_html_rendering_escapes_everything() -> None:
     matrix = Matrix()
     matrix.add(Result("f<x>", "s&1", "botocore", "unexpected", "r<script>", "o</td>", "e\"'", "t<pre>"))
-    html = matrix.to_html()
+    html = render(matrix)
     for raw in ("<x>", "<script>", "</td>o", "t<pre>"):
         assert raw not in html
     page = _Page()

@@ -10,7 +10,7 @@ import uuid
 import pytest
 from botocore.eventstream import ChecksumMismatch, EventStreamBuffer
 
-from pytest_bedrock_creds.servers.eventstream import encode_frame, error_frame, event_frame, exception_frame
+from pytest_bedrock_creds.servers.bedrock.eventstream import encode_frame, error_frame, event_frame, exception_frame
 
 
 def _decode(data: bytes) -> list[tuple[dict[str, object], bytes]]:

@@ -28,7 +28,7 @@ from pytest_bedrock_creds.chain.documents import parse_credentials_document
 from pytest_bedrock_creds.chain.model import ChainError, ConfigFileError
 from pytest_bedrock_creds.chain.profiles import read_config_file, read_credentials_file
 from pytest_bedrock_creds.scenarios import Runtime, ScenarioFileError, load_text, prepare, run_target
-from pytest_bedrock_creds.servers.eventstream import encode_frame
+from pytest_bedrock_creds.servers.bedrock.eventstream import encode_frame
 
 CATALOGUE = sorted((Path(__file__).resolve().parents[1] / "fixtures" / "scenarios").glob("*.yaml"))
 

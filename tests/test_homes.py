@@ -17,8 +17,10 @@ def test_each_home_is_new_empty_and_private() -> None:
     try:
         assert first != second
         for home in (first, second):
-            assert home.is_dir() and list(home.iterdir()) == []
+            assert home.is_dir() and list(home.iterdir()) == [home / ".aws"]
+            assert list((home / ".aws").iterdir()) == []
             assert stat.S_IMODE(home.stat().st_mode) == 0o700
+            assert stat.S_IMODE((home / ".aws").stat().st_mode) == 0o700
     finally:
         homes.give_back(first)
         homes.give_back(second)
@@ -41,10 +43,13 @@ def test_an_empty_home_is_reused_under_a_new_name() -> None:
     "use",
     [
         lambda home: (home / "credentials").write_text("[default]\n"),
-        lambda home: (home / ".aws").mkdir(),
+        lambda home: (home / ".aws" / "config").write_text("[default]\n"),
+        lambda home: (home / "other").mkdir(),
         lambda home: home.chmod(0o755),
+        lambda home: (home / ".aws").chmod(0o755),
+        lambda home: (home / ".aws").rmdir(),
     ],
-    ids=["a-file", "a-directory", "other-permissions"],
+    ids=["a-file", "a-file-in-aws", "a-directory", "other-permissions", "aws-permissions", "no-aws"],
 )
 def test_a_used_home_is_removed_not_reused(use: object) -> None:
     home = homes.take()
@@ -55,7 +60,8 @@ def test_a_used_home_is_removed_not_reused(use: object) -> None:
     assert inode not in spare_inodes(home.parent)
     again = homes.take()
     try:
-        assert list(again.iterdir()) == [] and stat.S_IMODE(again.stat().st_mode) == 0o700
+        assert list(again.iterdir()) == [again / ".aws"] and list((again / ".aws").iterdir()) == []
+        assert stat.S_IMODE(again.stat().st_mode) == 0o700 == stat.S_IMODE((again / ".aws").stat().st_mode)
     finally:
         homes.give_back(again)
 

@@ -7,7 +7,7 @@ from datetime import datetime, timedelta, timezone
 import pytest
 
 from pytest_bedrock_creds.servers.base import HttpRequest
-from pytest_bedrock_creds.servers.imds_model import ImdsModel, format_timestamp
+from pytest_bedrock_creds.servers.imds.model import ImdsModel, format_timestamp
 
 TTL = "X-aws-ec2-metadata-token-ttl-seconds"
 

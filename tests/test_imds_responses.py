@@ -14,7 +14,7 @@ responses = pytest.importorskip("responses")
 
 from pytest_bedrock_creds.servers.base import ServerError  # noqa: E402
 from pytest_bedrock_creds.servers.imds import FakeImds  # noqa: E402
-from pytest_bedrock_creds.servers.imds_responses import ResponsesImds  # noqa: E402
+from pytest_bedrock_creds.servers.imds.responses import ResponsesImds  # noqa: E402
 
 CREDS = "/latest/meta-data/iam/security-credentials"
 TTL = {"X-aws-ec2-metadata-token-ttl-seconds": "21600"}

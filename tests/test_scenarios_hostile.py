@@ -159,7 +159,7 @@ def test_values_that_would_crash_the_run_are_refused_at_load(
 
 def test_fault_targets_follow_the_servers() -> None:
     from pytest_bedrock_creds.servers.container import CONTAINER_TARGETS
-    from pytest_bedrock_creds.servers.imds_model import IMDS_TARGETS
+    from pytest_bedrock_creds.servers.imds.model import IMDS_TARGETS
 
     for target in (*IMDS_TARGETS, "/latest/meta-data/iam/info"):
         load_text(_one(f"    imds: {{roles: [r], faults: [{{kind: fail, target: '{target}'}}]}}\n"))

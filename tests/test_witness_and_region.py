@@ -7,7 +7,7 @@ import pytest
 
 from pytest_bedrock_creds import AwsEnv, AwsFiles, FakeBedrock
 from pytest_bedrock_creds.scenarios import Expectation, Matrix, Observation, Result, load_text, matches
-from pytest_bedrock_creds.servers.useragent import credential_claims, witness
+from pytest_bedrock_creds.servers.bedrock.useragent import credential_claims, witness
 
 MESSAGES = [{"role": "user", "content": [{"text": "hi"}]}]
 UA = "Boto3/1.44.8 md/Botocore#1.44.8 ua/2.1 os/linux lang/python#3.12.1 m/N,E,b,{ids},Z cfg/retry-mode#standard"

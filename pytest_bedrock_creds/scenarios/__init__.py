@@ -17,7 +17,8 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from pytest_bedrock_creds.scenarios.loader import ScenarioFileError, load_file, load_text
-    from pytest_bedrock_creds.scenarios.matrix import MATRIX_SUFFIXES, STATUSES, Matrix, Result
+    from pytest_bedrock_creds.scenarios.matrix import STATUSES, Matrix, Result
+    from pytest_bedrock_creds.scenarios.matrix_files import MATRIX_SUFFIXES, write_matrix
     from pytest_bedrock_creds.scenarios.outcome import Observation, classify_error, matches
     from pytest_bedrock_creds.scenarios.schema import RUNNER_REGION, SCHEMA, TARGETS, Expectation, Scenario
     from pytest_bedrock_creds.scenarios.targets import run_target, target_unavailable
@@ -32,7 +33,7 @@ _WORLD = "pytest_bedrock_creds.scenarios.world"
 
 #: Where each public name lives.
 _EXPORTS = {
-    "MATRIX_SUFFIXES": _MATRIX,
+    "MATRIX_SUFFIXES": "pytest_bedrock_creds.scenarios.matrix_files",
     "RUNNER_REGION": _SCHEMA,
     "SCHEMA": _SCHEMA,
     "STATUSES": _MATRIX,
@@ -53,6 +54,7 @@ _EXPORTS = {
     "prepare": _WORLD,
     "run_target": _TARGETS,
     "target_unavailable": _TARGETS,
+    "write_matrix": "pytest_bedrock_creds.scenarios.matrix_files",
 }
 
 __all__ = [
@@ -77,6 +79,7 @@ __all__ = [
     "prepare",
     "run_target",
     "target_unavailable",
+    "write_matrix",
 ]
 
 

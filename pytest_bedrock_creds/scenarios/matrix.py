@@ -1,8 +1,8 @@
 """The conformance matrix: scenario family x target, each cell counting agrees / documented / unexpected.
 
 Results are plain dicts (they travel from xdist workers in ``user_properties``) and the
-matrix renders as terminal text, Markdown, JSON or a self-contained HTML page
-(:mod:`.matrix_html`).
+matrix renders as terminal text, Markdown or JSON here, as a self-contained HTML page in
+:mod:`.matrix_html`; :mod:`.matrix_files` writes any of them to a file.
 """
 
 from __future__ import annotations
@@ -10,20 +10,12 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
-from pytest_bedrock_creds.scenarios.names import TARGETS
+from pytest_bedrock_creds.scenarios.names import STATUSES, TARGETS
 
-__all__ = ["MATRIX_SUFFIXES", "STATUSES", "Matrix", "Result"]
+__all__ = ["STATUSES", "Matrix", "Result"]
 
-#: The file types ``--bedrock-matrix`` writes.
-MATRIX_SUFFIXES = (".md", ".markdown", ".json", ".html", ".htm")
-
-#: ``agrees``: the target did what ``expect`` says; ``documented``: it did what its
-#: ``expect_by_target`` entry says (a divergence with a reason); ``unexpected``: neither;
-#: ``skipped``: the target is not installed or the scenario skips it.
-STATUSES = ("agrees", "documented", "unexpected", "skipped")
 
 
 @dataclass(frozen=True)
@@ -161,26 +153,6 @@ class Matrix:
                                                     key=lambda r: (r.family, r.scenario, r.target))],
         }
         return json.dumps(data, indent=2, sort_keys=False) + "\n"
-
-    def to_html(self) -> str:
-        from pytest_bedrock_creds.scenarios.matrix_html import render
-
-        return render(self)
-
-    def write(self, path: str | Path) -> Path:
-        target = Path(path)
-        suffix = target.suffix.lower()
-        if suffix == ".json":
-            text = self.to_json()
-        elif suffix in (".md", ".markdown"):
-            text = self.to_markdown()
-        elif suffix in (".html", ".htm"):
-            text = self.to_html()
-        else:
-            raise ValueError(f"--bedrock-matrix {path}: the extension must be .md, .json or .html")
-        target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_text(text, encoding="utf-8")
-        return target
 
 
 def _cell(text: str) -> str:

@@ -13,7 +13,7 @@ from __future__ import annotations
 from html import escape
 from typing import TYPE_CHECKING
 
-from pytest_bedrock_creds.scenarios.matrix import STATUSES
+from pytest_bedrock_creds.scenarios.names import STATUSES
 
 if TYPE_CHECKING:
     from pytest_bedrock_creds.scenarios.matrix import Matrix, Result

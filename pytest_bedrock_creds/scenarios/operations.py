@@ -14,7 +14,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 from urllib.parse import quote
 
-from pytest_bedrock_creds.servers.bedrock_ops import OPERATIONS as FAKE_OPERATIONS
+from pytest_bedrock_creds.servers.bedrock.ops import OPERATIONS as FAKE_OPERATIONS
 
 __all__ = [
     "ANTHROPIC_CALLS",

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field, replace
 
 from pytest_bedrock_creds.redact import hidden_from_diffs, redact
 from pytest_bedrock_creds.scenarios.schema import ERROR_KINDS, Expectation
-from pytest_bedrock_creds.servers.bedrock_records import BedrockRequest
+from pytest_bedrock_creds.servers.bedrock.records import BedrockRequest
 
 __all__ = ["BLANK_TOKEN", "Observation", "classify_error", "matches"]
 

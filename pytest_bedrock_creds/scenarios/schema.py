@@ -37,7 +37,7 @@ from pytest_bedrock_creds.redact import hidden_from_diffs, redact
 from pytest_bedrock_creds.scenarios.names import TARGETS
 from pytest_bedrock_creds.scenarios.operations import SCENARIO_OPERATIONS
 from pytest_bedrock_creds.servers.container import CONTAINER_TARGETS
-from pytest_bedrock_creds.servers.imds_model import IMDS_TARGETS
+from pytest_bedrock_creds.servers.imds.model import IMDS_TARGETS
 
 __all__ = [
     "CHAIN_PLACEHOLDER",

@@ -23,9 +23,9 @@ from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Literal
 
 from pytest_bedrock_creds.ledger import Ledger
-from pytest_bedrock_creds.servers import bedrock_ops as ops
 from pytest_bedrock_creds.servers.base import HttpRequest, HttpResponse, LoopbackServer, ServerError
-from pytest_bedrock_creds.servers.bedrock_auth import (
+from pytest_bedrock_creds.servers.bedrock import ops
+from pytest_bedrock_creds.servers.bedrock.auth import (
     UNSET,
     auth_problems,
     auth_status,
@@ -33,8 +33,8 @@ from pytest_bedrock_creds.servers.bedrock_auth import (
     explain,
     unknown_key_hint,
 )
-from pytest_bedrock_creds.servers.bedrock_records import AuthRecord, BedrockRequest, Scheme
-from pytest_bedrock_creds.servers.bedrock_replies import (
+from pytest_bedrock_creds.servers.bedrock.records import AuthRecord, BedrockRequest, Scheme
+from pytest_bedrock_creds.servers.bedrock.replies import (
     Failure,
     ProgrammedReply,
     ReplyScript,

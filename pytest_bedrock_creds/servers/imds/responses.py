@@ -2,7 +2,7 @@
 
 For code that reaches IMDS with ``requests`` (often at the hard-coded
 ``http://169.254.169.254``), and for suites running under pytest-socket. The rules are the
-same :class:`~pytest_bedrock_creds.servers.imds_model.ImdsModel` that ``FakeImds`` serves,
+same :class:`~pytest_bedrock_creds.servers.imds.model.ImdsModel` that ``FakeImds`` serves,
 and the face is the same: ``add_role``, ``v1_enabled``, ``fail``/``delay``/``hang``/...,
 ``requests``, ``reset()``, ``check()``.
 
@@ -29,7 +29,7 @@ import responses
 from pytest_bedrock_creds.ledger import Ledger
 from pytest_bedrock_creds.servers.base import HttpRequest, ServerError
 from pytest_bedrock_creds.servers.imds import ImdsControls
-from pytest_bedrock_creds.servers.imds_model import ImdsModel
+from pytest_bedrock_creds.servers.imds.model import ImdsModel
 
 __all__ = ["ResponsesImds"]
 

@@ -1,6 +1,6 @@
 """``FakeImds``: a loopback HTTP server that behaves like the EC2 Instance Metadata Service.
 
-The rules live in :class:`~pytest_bedrock_creds.servers.imds_model.ImdsModel`; this module
+The rules live in :class:`~pytest_bedrock_creds.servers.imds.model.ImdsModel`; this module
 only puts them on a socket. Reach it from an SDK through its documented seam::
 
     with FakeImds() as imds:
@@ -18,7 +18,7 @@ from pytest_bedrock_creds.ledger import IssuedCredentials, Ledger
 from pytest_bedrock_creds.servers.base import HttpRequest, HttpResponse, LoopbackServer, ServerError
 from pytest_bedrock_creds.servers.expiry import DEFAULT_LIFETIME
 from pytest_bedrock_creds.servers.faults import HANG_SECONDS, to_http_response
-from pytest_bedrock_creds.servers.imds_model import DEFAULT_ROTATION, ImdsModel, ImdsRequest
+from pytest_bedrock_creds.servers.imds.model import DEFAULT_ROTATION, ImdsModel, ImdsRequest
 
 # HANG_SECONDS and to_http_response live in faults.py; they stay importable from here.
 __all__ = ["HANG_SECONDS", "FakeImds", "ImdsControls", "ImdsRequest", "to_http_response"]
@@ -26,7 +26,7 @@ __all__ = ["HANG_SECONDS", "FakeImds", "ImdsControls", "ImdsRequest", "to_http_r
 
 class ImdsControls:
     """The face shared by :class:`FakeImds` and the socketless ``ResponsesImds``: every
-    call is delegated to one :class:`~pytest_bedrock_creds.servers.imds_model.ImdsModel`."""
+    call is delegated to one :class:`~pytest_bedrock_creds.servers.imds.model.ImdsModel`."""
 
     model: ImdsModel
     _errors: list[ServerError]

@@ -1,7 +1,7 @@
 """How FakeBedrock authenticates a request and attributes it to a ledger source.
 
 :func:`authenticate` turns the ``Authorization`` header into an
-:class:`~pytest_bedrock_creds.servers.bedrock_records.AuthRecord`: a bearer API key (long-term
+:class:`~pytest_bedrock_creds.servers.bedrock.records.AuthRecord`: a bearer API key (long-term
 ``ABSK…`` from the ledger, or a short-term ``bedrock-api-key-`` presigned URL verified against
 the key that signed it) or a SigV4 signature verified against the secret the ledger issued,
 with the error AWS would answer. :func:`explain` words a failed auth assertion.
@@ -16,9 +16,10 @@ from typing import Any, Literal
 
 from pytest_bedrock_creds.ledger import IssuedCredentials, Ledger
 from pytest_bedrock_creds.redact import redact_text
-from pytest_bedrock_creds.servers import bedrock_ops as ops
 from pytest_bedrock_creds.servers.base import HttpRequest
-from pytest_bedrock_creds.servers.bedrock_records import AuthRecord, BedrockRequest
+from pytest_bedrock_creds.servers.bedrock import ops
+from pytest_bedrock_creds.servers.bedrock.records import AuthRecord, BedrockRequest
+from pytest_bedrock_creds.servers.bedrock.useragent import credential_claims
 from pytest_bedrock_creds.servers.sigv4 import (
     SHORT_TERM_PREFIX,
     IncompleteSignature,
@@ -27,7 +28,6 @@ from pytest_bedrock_creds.servers.sigv4 import (
     check_date,
     compute_signature,
 )
-from pytest_bedrock_creds.servers.useragent import credential_claims
 
 __all__ = [
     "MOTO_KEY",

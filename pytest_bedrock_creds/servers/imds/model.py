@@ -1,7 +1,7 @@
 """The behaviour of EC2 IMDS as a pure model: an :class:`HttpRequest` in, a :class:`Reply` out.
 
 No sockets here. :class:`~pytest_bedrock_creds.servers.imds.FakeImds` serves this model over
-HTTP on loopback, and :mod:`pytest_bedrock_creds.servers.imds_responses` serves the same
+HTTP on loopback, and :mod:`pytest_bedrock_creds.servers.imds.responses` serves the same
 model through ``responses`` for code that reaches IMDS with ``requests``; the IMDS rules
 exist once, in this module.
 

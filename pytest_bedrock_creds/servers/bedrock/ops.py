@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import unquote
 
-from pytest_bedrock_creds.servers.eventstream import event_frame, exception_frame
+from pytest_bedrock_creds.servers.bedrock.eventstream import event_frame, exception_frame
 
 __all__ = [
     "AUTH_ERROR_SUFFIX",

@@ -1,7 +1,7 @@
 """What FakeSts decides: the roles, the checks AWS makes, and the credentials it issues.
 
 Every signed call (``AssumeRole``, ``GetCallerIdentity``) is verified with the SigV4 check
-FakeBedrock uses (:func:`~pytest_bedrock_creds.servers.bedrock_auth.authenticate_sigv4`, signing
+FakeBedrock uses (:func:`~pytest_bedrock_creds.servers.bedrock.auth.authenticate_sigv4`, signing
 name ``sts``) against the secret the ledger issued; ``AssumeRoleWithWebIdentity`` is unsigned
 and its token must be a web identity token the ledger issued. Issued credentials carry the
 credentials or token that authorized the call as their ``issuer``: that is the lineage.
@@ -19,11 +19,11 @@ from typing import Literal
 
 from pytest_bedrock_creds.ledger import IssuedCredentials, IssuedToken, Ledger
 from pytest_bedrock_creds.servers.base import HttpRequest
-from pytest_bedrock_creds.servers.bedrock_auth import authenticate_sigv4
-from pytest_bedrock_creds.servers.bedrock_records import AuthRecord
+from pytest_bedrock_creds.servers.bedrock.auth import authenticate_sigv4
+from pytest_bedrock_creds.servers.bedrock.records import AuthRecord
 from pytest_bedrock_creds.servers.expiry import now_utc
 from pytest_bedrock_creds.servers.faults import Reply
-from pytest_bedrock_creds.servers.sts_wire import AssumedRole, error_reply, result_reply, unix_seconds
+from pytest_bedrock_creds.servers.sts.wire import AssumedRole, error_reply, result_reply, unix_seconds
 from pytest_bedrock_creds.web_identity import parse_role_arn
 
 __all__ = ["Role", "StsModel", "StsRequest", "TokenCheck"]

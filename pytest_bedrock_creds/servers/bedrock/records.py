@@ -12,7 +12,7 @@ from typing import Any, Literal
 
 from pytest_bedrock_creds.redact import hidden_from_diffs, redact
 from pytest_bedrock_creds.servers.base import header_value
-from pytest_bedrock_creds.servers.useragent import witness
+from pytest_bedrock_creds.servers.bedrock.useragent import witness
 
 __all__ = ["AuthRecord", "BedrockRequest", "Scheme"]
 

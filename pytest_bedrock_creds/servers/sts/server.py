@@ -24,11 +24,11 @@ from dataclasses import replace
 
 from pytest_bedrock_creds.ledger import IssuedCredentials, Ledger
 from pytest_bedrock_creds.servers.base import HttpRequest, HttpResponse, LoopbackServer
-from pytest_bedrock_creds.servers.bedrock_auth import UNSET, auth_problems
+from pytest_bedrock_creds.servers.bedrock.auth import UNSET, auth_problems
 from pytest_bedrock_creds.servers.fault_methods import TransportFaults
 from pytest_bedrock_creds.servers.faults import Faults, Reply, apply_faults, to_http_response
-from pytest_bedrock_creds.servers.sts_model import Role, StsModel, StsRequest
-from pytest_bedrock_creds.servers.sts_wire import ACTIONS, parameters
+from pytest_bedrock_creds.servers.sts.model import Role, StsModel, StsRequest
+from pytest_bedrock_creds.servers.sts.wire import ACTIONS, parameters
 
 __all__ = ["FakeSts", "Role", "StsRequest"]
 

@@ -2,7 +2,7 @@
 
 :class:`ReplyScript` holds what a test programmed with ``respond()`` and ``fail()`` and builds
 the reply to a routed request; the operations' bodies and event streams come from
-:mod:`~pytest_bedrock_creds.servers.bedrock_ops`.
+:mod:`~pytest_bedrock_creds.servers.bedrock.ops`.
 """
 
 from __future__ import annotations
@@ -14,9 +14,9 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from pytest_bedrock_creds.servers import bedrock_ops as ops
 from pytest_bedrock_creds.servers.base import HttpRequest, HttpResponse
-from pytest_bedrock_creds.servers.eventstream import CONTENT_TYPE as EVENTSTREAM_CONTENT_TYPE
+from pytest_bedrock_creds.servers.bedrock import ops
+from pytest_bedrock_creds.servers.bedrock.eventstream import CONTENT_TYPE as EVENTSTREAM_CONTENT_TYPE
 
 __all__ = ["Failure", "ProgrammedReply", "ReplyScript", "error_code", "error_response"]
 

@@ -23,6 +23,7 @@ from typing import Any
 
 from pytest_bedrock_creds.chain.model import Resolution
 from pytest_bedrock_creds.probe import BOTO3_CLIENT_ARGS
+from pytest_bedrock_creds.scenarios.botocore_reuse import botocore_reuse
 from pytest_bedrock_creds.scenarios.clients import CLIENT_NEEDS, CLIENT_RUNNERS
 from pytest_bedrock_creds.scenarios.clients.base import ONE_ATTEMPT, auth_config, refuse_resolver
 from pytest_bedrock_creds.scenarios.clients.base import observe as _observe
@@ -58,7 +59,8 @@ def run_target(target: str, prepared: Prepared, runtime: Runtime, reference: Res
     arm_fakes(prepared.scenario, runtime)
     if target == "reference":
         return _reference(reference, runtime)
-    return _RUNNERS[target](prepared, runtime)
+    with botocore_reuse(runtime.cache):
+        return _RUNNERS[target](prepared, runtime)
 
 
 def _reference(reference: Resolution, runtime: Runtime) -> Observation:
@@ -74,9 +76,6 @@ def _botocore(prepared: Prepared, runtime: Runtime) -> Observation:
     import botocore.session
     from botocore.config import Config
 
-    loader = runtime.cache.get("loader")
-    if loader is None:
-        loader = runtime.cache["loader"] = botocore.session.Session().get_component("data_loader")
     settings = prepared.settings
     if settings.bearer_token is not None:
         return Observation.failure("unsupported-setting: botocore has no bearer token client setting")
@@ -90,7 +89,6 @@ def _botocore(prepared: Prepared, runtime: Runtime) -> Observation:
     error: BaseException | None = None
     try:
         core = botocore.session.Session(profile=settings.profile)
-        core.register_component("data_loader", loader)
         client = boto3.Session(botocore_session=core).client("bedrock-runtime", **kwargs)
         result = getattr(client, method)(**params)
         for _ in (result or {}).get("stream") or ():  # an event stream: read it to the end

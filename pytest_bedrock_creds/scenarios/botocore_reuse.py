@@ -44,8 +44,9 @@ def botocore_reuse(cache: dict[str, Any]) -> Iterator[None]:
         yield
         return
     import botocore
-    import botocore.hooks
     from botocore.loaders import create_loader
+
+    hooks: Any = importlib.import_module("botocore.hooks")  # private names, typed loosely on purpose
 
     state = cache.setdefault(_CACHE_KEY, {"loaders": {}, "aliases": {}, "kwargs": weakref.WeakKeyDictionary()})
     loaders: dict[str | None, Any] = state["loaders"]
@@ -62,13 +63,13 @@ def botocore_reuse(cache: dict[str, Any]) -> Iterator[None]:
     with ExitStack() as undo:
         botocore.register_initializer(initializer)
         undo.callback(botocore.unregister_initializer, initializer)
-        aliaser = botocore.hooks.EventAliaser
+        aliaser = hooks.EventAliaser
         original_alias = aliaser.__dict__["_alias_event_name"]
-        aliaser._alias_event_name = _shared_aliases(original_alias, state["aliases"], botocore.hooks.EVENT_ALIASES)  # type: ignore[method-assign]
+        aliaser._alias_event_name = _shared_aliases(original_alias, state["aliases"], hooks.EVENT_ALIASES)
         undo.callback(setattr, aliaser, "_alias_event_name", original_alias)
-        original_kwargs = botocore.hooks.accepts_kwargs
-        botocore.hooks.accepts_kwargs = _remembered_kwargs(original_kwargs, state["kwargs"])
-        undo.callback(setattr, botocore.hooks, "accepts_kwargs", original_kwargs)
+        original_kwargs = hooks.accepts_kwargs
+        hooks.accepts_kwargs = _remembered_kwargs(original_kwargs, state["kwargs"])
+        undo.callback(setattr, hooks, "accepts_kwargs", original_kwargs)
         yield
 
 
@@ -84,9 +85,9 @@ def _shared_aliases(original: Callable[[Any, str], str], shared: dict[str, str],
     return _alias_event_name
 
 
-def _remembered_kwargs(original: Callable[[Any], bool],
-                       known: weakref.WeakKeyDictionary[Any, bool]) -> Callable[[Any], bool]:
-    def accepts_kwargs(func: Any) -> bool:
+def _remembered_kwargs(original: Callable[[Any], Any],
+                       known: weakref.WeakKeyDictionary[Any, Any]) -> Callable[[Any], Any]:
+    def accepts_kwargs(func: Any) -> Any:  # the name of the ``**`` parameter, or None
         target = func.__func__ if inspect.ismethod(func) else func
         if not isinstance(target, types.FunctionType) or "__signature__" in vars(target):
             return original(func)

@@ -23,13 +23,13 @@ from typing import Any
 
 from pytest_bedrock_creds.chain.model import Resolution
 from pytest_bedrock_creds.probe import BOTO3_CLIENT_ARGS
-from pytest_bedrock_creds.scenarios.botocore_reuse import botocore_reuse
 from pytest_bedrock_creds.scenarios.clients import CLIENT_NEEDS, CLIENT_RUNNERS
 from pytest_bedrock_creds.scenarios.clients.base import ONE_ATTEMPT, auth_config, refuse_resolver
 from pytest_bedrock_creds.scenarios.clients.base import observe as _observe
 from pytest_bedrock_creds.scenarios.names import TARGETS
 from pytest_bedrock_creds.scenarios.operations import ANTHROPIC_CALLS, BOTO3_CALLS, MODEL, smithy_call
 from pytest_bedrock_creds.scenarios.outcome import Observation, classify_error
+from pytest_bedrock_creds.scenarios.reuse import sdk_reuse
 from pytest_bedrock_creds.scenarios.wire import send_as_reference
 from pytest_bedrock_creds.scenarios.world import Prepared, Runtime, arm_fakes
 
@@ -59,7 +59,7 @@ def run_target(target: str, prepared: Prepared, runtime: Runtime, reference: Res
     arm_fakes(prepared.scenario, runtime)
     if target == "reference":
         return _reference(reference, runtime)
-    with botocore_reuse(runtime.cache):
+    with sdk_reuse(runtime.cache):
         return _RUNNERS[target](prepared, runtime)
 
 

@@ -1,4 +1,4 @@
-"""botocore_reuse makes new botocore sessions cheap without changing what they are or do."""
+"""sdk_reuse makes new botocore sessions and the experimental client's set-up cheap, changing nothing they do."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ import botocore
 import botocore.hooks
 import botocore.session
 
-from pytest_bedrock_creds.scenarios.botocore_reuse import botocore_reuse
+from pytest_bedrock_creds.scenarios.reuse import sdk_reuse
 
 pytestmark = pytest.mark.usefixtures("aws_env")  # sessions read the environment: a private, empty one
 
@@ -40,7 +40,7 @@ def _ids(session: botocore.session.Session) -> dict[str, Any]:
 def test_a_session_made_inside_has_the_handlers_of_one_made_outside() -> None:
     outside = botocore.session.Session()
     cache: dict[str, Any] = {}
-    with botocore_reuse(cache):
+    with sdk_reuse(cache):
         first = botocore.session.Session()
         second = botocore.session.Session()  # the second meets the shared caches filled
     assert _handlers(first) == _handlers(outside)
@@ -53,7 +53,7 @@ _KEYS = {"region_name": "us-east-1", "aws_access_key_id": "AKIDREUSE", "aws_secr
 
 
 def test_a_client_made_inside_emits_its_events_under_the_same_names() -> None:
-    with botocore_reuse({}):
+    with sdk_reuse({}):
         inside = botocore.session.Session().create_client("bedrock-runtime", **_KEYS)
     outside = botocore.session.Session().create_client("bedrock-runtime", **_KEYS)
     for name in ("before-call.bedrock-runtime.Converse", "needs-retry.bedrock-runtime.InvokeModel",
@@ -64,7 +64,7 @@ def test_a_client_made_inside_emits_its_events_under_the_same_names() -> None:
 
 def test_sessions_share_the_loader_of_their_data_path(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     cache: dict[str, Any] = {}
-    with botocore_reuse(cache):
+    with sdk_reuse(cache):
         one = botocore.session.Session().get_component("data_loader")
         two = botocore.session.Session().get_component("data_loader")
         monkeypatch.setenv("AWS_DATA_PATH", str(tmp_path))
@@ -80,7 +80,7 @@ def test_everything_is_undone_on_exit() -> None:
     kwargs = botocore.hooks.accepts_kwargs
     initializers = list(botocore._INITIALIZERS)  # type: ignore[attr-defined]
     def failing_item() -> None:
-        with botocore_reuse({}):
+        with sdk_reuse({}):
             assert botocore.hooks.accepts_kwargs is not kwargs
             raise RuntimeError("the item failed")
 
@@ -96,7 +96,7 @@ def test_everything_is_undone_on_exit() -> None:
 def test_the_signature_check_still_refuses_a_handler_without_kwargs() -> None:
     def no_kwargs(request: Any) -> None: ...
 
-    with botocore_reuse({}):
+    with sdk_reuse({}):
         session = botocore.session.Session()
         with pytest.raises(ValueError):
             session.register("before-call", no_kwargs)
@@ -105,8 +105,33 @@ def test_the_signature_check_still_refuses_a_handler_without_kwargs() -> None:
 
 
 def test_an_aliaser_with_its_own_aliases_keeps_its_own_cache() -> None:
-    with botocore_reuse({}):
+    with sdk_reuse({}):
         custom = botocore.hooks.EventAliaser(botocore.hooks.HierarchicalEmitter(), {"runtime.sagemaker": "sm"})
         assert custom._alias_event_name("before-call.runtime.sagemaker.X") == "before-call.sm.X"
         default = botocore.hooks.EventAliaser(botocore.hooks.HierarchicalEmitter())
         assert default._alias_event_name("before-call.runtime.sagemaker.X") != "before-call.sm.X"
+
+
+def test_entry_points_are_those_of_the_first_call_with_the_same_arguments(monkeypatch: pytest.MonkeyPatch) -> None:
+    import importlib.metadata
+    import sys
+
+    group = "pytest11"  # this plugin's own entry point is in it
+    outside = importlib.metadata.entry_points(group=group)
+    calls: list[dict[str, Any]] = []
+    original = importlib.metadata.entry_points
+
+    def counting(**params: Any) -> Any:
+        calls.append(params)
+        return original(**params)
+
+    monkeypatch.setattr(importlib.metadata, "entry_points", counting)
+    with sdk_reuse({}):
+        first = importlib.metadata.entry_points(group=group)
+        second = importlib.metadata.entry_points(group=group)
+        monkeypatch.setattr(sys, "path", [*sys.path, "/nonexistent-bedrock-creds"])
+        third = importlib.metadata.entry_points(group=group)
+    assert importlib.metadata.entry_points is counting  # undone
+    assert len(calls) == 2  # the second call was remembered; a changed sys.path asks again
+    assert list(first) == list(second) == list(third) == list(outside)
+    assert any(point.name == "bedrock_creds" for point in first)

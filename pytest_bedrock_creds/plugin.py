@@ -587,10 +587,13 @@ class ScenarioFile(pytest.File):
         targets = _selected_targets(self.config)
         unavailable = {target: target_unavailable(target) for target in targets}  # once per file, not per item
         items: list[pytest.Item] = []
+        shared: dict[str, Any] = {}  # every item of the file has the same fixtures (as pytest's parametrized items)
         for scenario in scenarios:
             for target in targets:
-                items.append(ScenarioItem.from_parent(self, scenario=scenario, target=target,
-                                                      unavailable=unavailable[target]))
+                item = ScenarioItem.from_parent(self, scenario=scenario, target=target,
+                                                unavailable=unavailable[target], **shared)
+                shared.setdefault("fixtureinfo", item._fixtureinfo)
+                items.append(item)
         return items
 
 

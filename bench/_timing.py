@@ -97,16 +97,22 @@ class Figure:
     higher_is_better: bool = False
 
     @property
-    def ratio(self) -> float:
-        """Our cost over the peer's (1.00 = the same; lower is better)."""
-        if self.higher_is_better:
-            return self.peer_value / self.ours
-        return self.ours / self.peer_value
+    def ratio(self) -> float | None:
+        """Our cost over the peer's (1.00 = the same; lower is better); None when the peer's figure
+        is too close to zero (or below it: a difference of medians) for a ratio to mean anything."""
+        low = min(self.ours, self.peer_value) if self.higher_is_better else self.peer_value
+        if low <= 0.001:
+            return None
+        return self.peer_value / self.ours if self.higher_is_better else self.ours / self.peer_value
+
+    @property
+    def ratio_text(self) -> str:
+        return "-" if self.ratio is None else f"{self.ratio:.2f}x"
 
     def line(self, width: int = 52) -> str:
         goal = f"   goal {self.goal}" if self.goal else ""
         return (f"  {self.what:<{width}} {_number(self.ours):>9} {self.unit:<6} "
-                f"{self.ratio:5.2f}x  {self.peer} ({_number(self.peer_value)} {self.unit}){goal}")
+                f"{self.ratio_text:>6}  {self.peer} ({_number(self.peer_value)} {self.unit}){goal}")
 
 
 def _number(value: float) -> str:

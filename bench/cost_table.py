@@ -60,7 +60,7 @@ def table(figures: list[Figure]) -> str:
     ]
     for f in figures:
         lines.append(f"| {f.what} | {_value(f.ours, f.unit)} | {f.peer}: {_value(f.peer_value, f.unit)} "
-                     f"| {f.ratio:.2f}x | {f.goal or '-'} |")
+                     f"| {f.ratio_text} | {f.goal or '-'} |")
     return "\n".join(lines)
 
 

@@ -53,6 +53,8 @@ ISOLATED_VARIABLES = (
     "no_proxy",
 )
 
+_ISOLATED = frozenset(ISOLATED_VARIABLES)
+
 _SECRET_VARIABLES = frozenset(
     {
         "AWS_SECRET_ACCESS_KEY",
@@ -118,19 +120,20 @@ class AwsEnv:
     def start(self) -> None:
         if self._saved is not None:
             raise RuntimeError("this AwsEnv is already active; create another one to nest")
-        self._saved = dict(os.environ)
+        # With a patcher, the patcher restores the variables: no snapshot is needed.
+        self._saved = dict(os.environ) if self._patcher is None else {}
         self._saved_cwd = _getcwd()
         self._scope = self.ledger.open_scope()  # what this env issues is attributed only inside it
         self._home = homes.take()
         try:
-            for name in list(os.environ):
-                if name.startswith("AWS_") or name in ISOLATED_VARIABLES:
-                    self._delenv(name)
-            aws_dir = self._home / ".aws"  # homes.take() made it 0700, as the AWS CLI makes it
-            self._setenv("HOME", str(self._home))
-            self._setenv("USERPROFILE", str(self._home))
-            self._setenv("AWS_CONFIG_FILE", str(aws_dir / "config"))
-            self._setenv("AWS_SHARED_CREDENTIALS_FILE", str(aws_dir / "credentials"))
+            for name in [name for name in os.environ if name.startswith("AWS_") or name in _ISOLATED]:
+                self._delenv(name)
+            home = os.fspath(self._home)
+            aws_dir = os.path.join(home, ".aws")  # homes.take() made it 0700, as the AWS CLI makes it
+            self._setenv("HOME", home)
+            self._setenv("USERPROFILE", home)
+            self._setenv("AWS_CONFIG_FILE", os.path.join(aws_dir, "config"))
+            self._setenv("AWS_SHARED_CREDENTIALS_FILE", os.path.join(aws_dir, "credentials"))
             self._setenv("AWS_EC2_METADATA_DISABLED", "true")
             if self.region:
                 self._setenv("AWS_REGION", self.region)
@@ -139,7 +142,7 @@ class AwsEnv:
                 self._setenv(name, value)
             self._saved_boto3_session = _swap_boto3_default_session(None)
             _clear_sdk_session_caches()
-            self._restore_sso_cache = redirect_botocore(self._home)  # see sso_cache: botocore fixes it at import
+            self._restore_sso_cache = redirect_botocore(home)  # see sso_cache: botocore fixes it at import
         except BaseException:
             self.stop()
             raise
@@ -312,17 +315,21 @@ def _getcwd() -> str | None:
 
 def _leave(home: Path, saved_cwd: str | None) -> None:
     """Step out of ``home`` before it is deleted, else the next test starts in a deleted directory."""
-    home = home.resolve()
+    real = homes.real_path(home)
     cwd = _getcwd()
-    if cwd is not None and not Path(cwd).resolve().is_relative_to(home):
-        return
-    for target in (saved_cwd, str(home.parent)):
-        if target is not None and not Path(target).resolve().is_relative_to(home):
+    if cwd is not None and not _inside(cwd, real):
+        return  # the usual case (getcwd() names the real directory, links resolved): outside the home
+    for target in (saved_cwd, os.path.dirname(real)):
+        if target is not None and not _inside(os.path.realpath(target), real):
             try:
                 os.chdir(target)
                 return
             except OSError:
                 continue
+
+
+def _inside(path: str, directory: str) -> bool:
+    return path == directory or path.startswith(directory.rstrip(os.sep) + os.sep)
 
 
 def _restore_environ(saved: Mapping[str, str]) -> None:

@@ -5,8 +5,8 @@ private directory per process (``bedrock-creds-<random>`` in the system temporar
 removed when the process exits or is sent SIGTERM). Creating and removing directories for
 every test is the slow part of an isolated test on many filesystems (removal can cost
 milliseconds where a rename costs microseconds), so a home handed back still as it was made
-(nothing but the empty ``.aws``, both ``0700``) and not the working directory is renamed aside
-and handed out again under a new name; anything else is removed at once. Either way the path a
+(nothing but the empty ``.aws``, both ``0700``) and not the working directory is renamed, at
+once, to the new name under which it is handed out again; anything else is removed at once. Either way the path a
 test saw no longer exists once it is handed back.
 """
 
@@ -21,22 +21,34 @@ from pathlib import Path
 
 from pytest_bedrock_creds.tempfiles import make_private_dir
 
-__all__ = ["give_back", "take"]
+__all__ = ["give_back", "real_path", "take"]
 
 #: Empty homes kept for reuse at most; more are removed.
 _SPARES = 4
 
 _lock = threading.Lock()
 _root: Path | None = None
-_spares: list[Path] = []
+_root_text = ""  # str(_root)
+_root_real = ""  # os.path.realpath(_root): what os.getcwd() reports inside it
+_spares: list[str] = []
 _names = itertools.count(1)
 
 
 def _private_root() -> Path:
-    global _root
-    if _root is None or not _root.is_dir():
+    global _root, _root_text, _root_real
+    if _root is None or not os.path.isdir(_root_text):
         _root = make_private_dir("bedrock-creds-")  # removed at exit and on SIGTERM
+        _root_text, _root_real = os.fspath(_root), os.path.realpath(_root)
     return _root
+
+
+def real_path(home: Path) -> str:
+    """``home`` with every symbolic link resolved (for a home :func:`take` made, without asking the
+    filesystem: homes are plain directories inside the private root)."""
+    path = os.fspath(home)
+    if _root is not None and os.path.dirname(path) == _root_text:
+        return os.path.join(_root_real, os.path.basename(path))
+    return os.path.realpath(path)
 
 
 def take() -> Path:
@@ -44,26 +56,24 @@ def take() -> Path:
     it); its path was never handed out before in this process."""
     with _lock:
         root = _private_root()
-        home = root / f"home-{next(_names)}"
-        while _spares:
+        while _spares:  # renamed aside by give_back() under a name never handed out
             spare = _spares.pop()
-            try:
-                os.rename(spare, home)
-                return home
-            except OSError:
-                shutil.rmtree(spare, ignore_errors=True)
+            if os.path.dirname(spare) == _root_text and os.path.isdir(spare):
+                return Path(spare)
+        home = root / f"home-{next(_names)}"
+        aws = os.path.join(home, ".aws")
         os.mkdir(home, 0o700)
-        os.mkdir(home / ".aws", 0o700)
-        os.chmod(home / ".aws", 0o700)  # whatever the umask
+        os.mkdir(aws, 0o700)
+        os.chmod(aws, 0o700)  # whatever the umask
         return home
 
 
 def give_back(home: Path) -> None:
     """Done with ``home``: it is removed, or, when still as :func:`take` made it (an empty private
-    ``.aws`` and nothing else), renamed aside for reuse."""
+    ``.aws`` and nothing else), renamed aside, under the new name the next :func:`take` hands out."""
     with _lock:
         if len(_spares) < _SPARES and _reusable(home):
-            spare = home.parent / f"spare-{next(_names)}"
+            spare = os.path.join(_root_text, f"home-{next(_names)}")
             try:
                 os.rename(home, spare)
                 _spares.append(spare)
@@ -74,9 +84,9 @@ def give_back(home: Path) -> None:
 
 
 def _reusable(home: Path) -> bool:
-    if _root is None or home.parent != _root:
-        return False
     path = os.fspath(home)
+    if _root is None or os.path.dirname(path) != _root_text:
+        return False
     try:
         info = os.lstat(path)
         if not stat.S_ISDIR(info.st_mode) or stat.S_IMODE(info.st_mode) != 0o700:
@@ -96,4 +106,5 @@ def _reusable(home: Path) -> bool:
         cwd = os.getcwd()
     except OSError:
         return False
-    return cwd != path and not cwd.startswith(path + os.sep)
+    real = real_path(home)
+    return cwd != real and not cwd.startswith(real + os.sep) and cwd != path and not cwd.startswith(path + os.sep)

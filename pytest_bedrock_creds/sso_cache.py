@@ -52,15 +52,18 @@ def write_token(home: Path, session_name: str, token: IssuedToken, *, start_url:
     return path
 
 
-def redirect_botocore(home: Path) -> Callable[[], None]:
+def redirect_botocore(home: Path | str) -> Callable[[], None]:
     """Point botocore's SSO token cache at ``home``'s; return the function that restores it."""
     import importlib
+    import os
+    import sys
 
     saved: list[tuple[type, str]] = []
+    directory = os.path.join(home, ".aws", "sso", "cache")  # cache_dir(home), without pathlib's cost
     for module_name, class_name in _PATCHED:
-        cls = getattr(importlib.import_module(module_name), class_name)
+        cls = getattr(sys.modules.get(module_name) or importlib.import_module(module_name), class_name)
         saved.append((cls, cls._SSO_TOKEN_CACHE_DIR))
-        cls._SSO_TOKEN_CACHE_DIR = str(cache_dir(home))
+        cls._SSO_TOKEN_CACHE_DIR = directory
 
     def restore() -> None:
         for cls, value in saved:

@@ -67,8 +67,8 @@ def test_a_used_home_is_removed_not_reused(use: object) -> None:
 
 
 def spare_inodes(root: Path) -> list[int]:
-    """The directories set aside for reuse."""
-    return [p.stat().st_ino for p in root.iterdir() if p.name.startswith("spare-")]
+    """The directories set aside for reuse (in ``root``, under names not handed out yet)."""
+    return [os.lstat(p).st_ino for p in homes._spares if os.path.dirname(p) == str(root)]
 
 
 def test_the_working_directory_is_never_reused(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -94,3 +94,26 @@ def test_a_home_whose_aws_directory_stayed_empty_is_reused() -> None:
         home = env.home
         inode = home.stat().st_ino
     assert inode in spare_inodes(home.parent)
+
+
+def test_a_working_directory_inside_a_home_reached_through_a_link_is_left(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The temporary directory may be a symbolic link (macOS's /tmp): os.getcwd() then names the
+    real directory, and AwsEnv still sees that the test is standing inside the home it removes."""
+    import tempfile
+
+    real = tmp_path / "real-tmp"
+    real.mkdir()
+    (tmp_path / "linked-tmp").symlink_to(real, target_is_directory=True)
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path / "linked-tmp"))
+    for name, value in (("_root", None), ("_root_text", ""), ("_root_real", ""), ("_spares", [])):
+        monkeypatch.setattr(homes, name, value)  # a root of this test's own, then the process's again
+    monkeypatch.chdir(tmp_path)
+    with AwsEnv() as env:
+        assert str(env.home).startswith(str(tmp_path / "linked-tmp"))
+        os.chdir(env.home / ".aws")
+        assert os.getcwd().startswith(str(real))  # the kernel's answer has the link resolved
+        home = env.home
+    assert os.getcwd() == str(tmp_path)  # back where the block started
+    assert not home.exists()

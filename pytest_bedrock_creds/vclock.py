@@ -20,6 +20,11 @@ clock ends:
 * ``socket.socket.recv``/``recv_into`` and ``ssl.SSLSocket.recv``/``recv_into``: only a read
   on a blocking socket whose peer is a running fake listener does anything new (it learns
   of a held reply without waiting for it); every other read goes straight to the original.
+* ``selectors.DefaultSelector``, for event loops made while a clock is active (``asyncio.run``
+  inside the block): when such a loop, on a virtual clock, would wait with a socket connected
+  to a fake that holds its reply, the wait is settled as a blocking read's is (virtual time
+  moves on to the loop's next timer, e.g. aiohttp's timeout, or the reply is released at once).
+  Every other wait is the real one.
 * Two bindings inside SDKs that no seam reaches, because the sleep function was bound at
   import time: ``botocore.utils.ContainerMetadataFetcher.__init__``'s ``sleep=time.sleep``
   default (the container-credentials fetcher sleeps 1 s between its 3 attempts) and
@@ -37,7 +42,9 @@ from __future__ import annotations
 import asyncio
 import contextvars
 import math
+import os
 import select
+import selectors
 import socket
 import ssl
 import sys
@@ -67,6 +74,7 @@ _real_time_ns = time.time_ns
 _real_monotonic = real_monotonic = time.monotonic
 _real_monotonic_ns = time.monotonic_ns
 _real_asleep = asyncio.sleep
+_DEFAULT_SELECTOR = selectors.DefaultSelector
 
 _CURRENT: contextvars.ContextVar[VirtualClock | None] = contextvars.ContextVar("bedrock_virtual_clock", default=None)
 
@@ -316,6 +324,60 @@ def _readable(sock: socket.socket, seconds: float) -> bool:
         return True  # let the real read report it
 
 
+def _held(keys: Any) -> Hold | None:
+    """The hold on one of the sockets a selector watches, if a fake holds a reply to one."""
+    for key in keys:
+        fileobj = key.fileobj
+        try:
+            if isinstance(fileobj, socket.socket):
+                local = fileobj.getsockname()
+            else:
+                with socket.socket(fileno=os.dup(key.fd)) as view:  # a duplicate: closing it closes nothing else
+                    local = view.getsockname()
+        except (OSError, TypeError, ValueError):
+            continue
+        if isinstance(local, tuple) and len(local) >= 2:
+            hold = _HOLDS.get((str(local[0]), int(local[1])))
+            if hold is not None:
+                return hold
+    return None
+
+
+class _VirtualSelector(selectors.DefaultSelector):  # type: ignore[misc, valid-type, unused-ignore]
+    """The default selector, except that a wait on a virtual clock, while a fake holds a reply to
+    one of the watched sockets, is settled at once (see :class:`Hold`); every other wait is real."""
+
+    def select(self, timeout: float | None = None) -> list[tuple[selectors.SelectorKey, int]]:
+        clock = _CURRENT.get()
+        if clock is None or not _LISTENERS or (timeout is not None and timeout <= 0):
+            return super().select(timeout)
+        started = _real_monotonic()
+        pause = 0.0005
+        while True:  # as a blocking read does: wait for data, or for the fake to say it holds the reply
+            ready = super().select(pause if timeout is None else min(pause, timeout))
+            if ready:
+                return ready
+            hold = _held(self.get_map().values()) if _HOLDS else None
+            if hold is not None:
+                break
+            waited = _real_monotonic() - started
+            if timeout is not None and waited >= timeout:
+                return []
+            pause = min(pause * 2, 0.02)
+        remaining = hold.remaining
+        if remaining is not None and (timeout is None or remaining < timeout):
+            clock._absorb(remaining, clock._waits)  # the reply comes before the loop's next timer
+            hold.remaining = 0.0
+            hold._answer.set()
+            return super().select(timeout)
+        if timeout is None:  # a hang, and nothing scheduled: the real wait (the fake's own limit)
+            return super().select(None)
+        clock._absorb(timeout, clock._waits)  # nothing arrives before the next timer: move on to it
+        if remaining is not None:
+            hold.remaining = remaining - timeout
+        return []
+
+
 def _reader(original: Any) -> Any:
     def read(self: socket.socket, *args: Any, **kwargs: Any) -> Any:
         if _CURRENT.get() is not None:
@@ -379,6 +441,8 @@ def _install() -> None:
         for cls in (socket.socket, ssl.SSLSocket):
             for name in ("recv", "recv_into"):
                 _swap(cls, name, _reader(getattr(cls, name)))
+        if selectors.DefaultSelector is _DEFAULT_SELECTOR:
+            _swap(selectors, "DefaultSelector", _VirtualSelector)
         fetcher = _container_fetcher_init()
         if fetcher is not None and fetcher.__defaults__ is not None and _real_sleep in fetcher.__defaults__:
             _swap(fetcher, "__defaults__", tuple(_sleep if d is _real_sleep else d for d in fetcher.__defaults__))

@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import http.client
 import importlib
+import selectors
 import socket
 import ssl
 import sys
@@ -102,7 +103,9 @@ def test_everything_is_put_back_exactly() -> None:
     originals = (time.sleep, time.time, time.time_ns, time.monotonic, time.monotonic_ns, asyncio.sleep)
     ssl_methods = (ssl.SSLSocket.recv, ssl.SSLSocket.recv_into)
     fetcher_defaults = botocore.utils.ContainerMetadataFetcher.__init__.__defaults__
+    selector = selectors.DefaultSelector
     with virtual_clock():
+        assert selectors.DefaultSelector is not selector
         assert time.sleep is not originals[0]
         assert "recv_into" in vars(socket.socket)
         assert botocore.utils.ContainerMetadataFetcher.__init__.__defaults__ != fetcher_defaults
@@ -111,6 +114,7 @@ def test_everything_is_put_back_exactly() -> None:
     assert (ssl.SSLSocket.recv, ssl.SSLSocket.recv_into) == ssl_methods
     assert botocore.utils.ContainerMetadataFetcher.__init__.__defaults__ == fetcher_defaults
     assert fetcher_defaults is not None and time.sleep in fetcher_defaults
+    assert selectors.DefaultSelector is selector
 
 
 def test_a_module_first_imported_on_the_clock_gets_the_originals_back(
@@ -189,6 +193,42 @@ def test_the_reference_chain_times_out_on_the_clock(fake_imds: FakeImds) -> None
     assert resolution.source == "imds:app-role"
     assert "IMDSv1" in resolution.explain()
     assert clock.waits == (1,)
+
+
+async def _imds_token(url: str, timeout: float | None) -> bytes:
+    """An asyncio client (the event loop's selector waits, no blocking read): PUT the IMDS token."""
+    host, port = url.removeprefix("http://").rsplit(":", 1)
+    reader, writer = await asyncio.open_connection(host, int(port))
+    try:
+        writer.write(b"PUT /latest/api/token HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\n"
+                     b"X-aws-ec2-metadata-token-ttl-seconds: 60\r\n\r\n")
+        await writer.drain()
+        return await asyncio.wait_for(reader.readuntil(b"\r\n\r\n"), timeout)
+    finally:
+        writer.close()
+
+
+def test_an_event_loop_rides_out_a_delay_shorter_than_its_timeout(fake_imds: FakeImds) -> None:
+    fake_imds.delay(1.5, target="token")
+    with virtual_clock() as clock:
+        head = asyncio.run(_imds_token(fake_imds.url, 3))
+    assert head.startswith(b"HTTP/1.1 200")
+    assert clock.waits == (1.5,)
+
+
+def test_an_event_loop_times_out_on_a_delay_longer_than_its_timeout(fake_imds: FakeImds) -> None:
+    fake_imds.delay(5, target="token")
+    with virtual_clock() as clock, pytest.raises(TimeoutError):
+        asyncio.run(_imds_token(fake_imds.url, 1))
+    assert len(clock.waits) == 1 and clock.waits[0] == pytest.approx(1, abs=0.05)  # to the loop's next timer
+
+
+def test_an_event_loop_without_a_timeout_waits_out_the_delay_on_the_clock(fake_imds: FakeImds) -> None:
+    fake_imds.delay(30, target="token")
+    with virtual_clock() as clock:
+        head = asyncio.run(_imds_token(fake_imds.url, None))
+    assert head.startswith(b"HTTP/1.1 200")
+    assert clock.waits == (30,)
 
 
 def test_a_client_without_a_clock_still_waits_in_real_time(fake_imds: FakeImds) -> None:

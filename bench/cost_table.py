@@ -72,8 +72,8 @@ def main() -> None:
     quick = args.quick
     figures: list[Figure] = []
     for name, run in (
-        ("scenarios", lambda: bench_scenarios.measure(1 if quick else 3, args.baseline)),
-        ("start-up", lambda: bench_startup.measure(2000, 3 if quick else 7)),
+        ("scenarios", lambda: bench_scenarios.measure(1 if quick else 2, args.baseline)),
+        ("start-up", lambda: bench_startup.measure(2000, 5 if quick else 15)),
         ("per test", lambda: bench_per_test.measure(100 if quick else 300, 1 if quick else 3)),
         ("wire", lambda: bench_wire.measure(50 if quick else 200, 2 if quick else 5)),
     ):

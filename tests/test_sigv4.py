@@ -159,3 +159,15 @@ def test_short_term_key_round_trip() -> None:
 @pytest.mark.parametrize("token", ["ABSKxyz", SHORT_TERM_PREFIX + "!!!", SHORT_TERM_PREFIX + "Zm9v"])
 def test_short_term_key_decode_rejects_other_tokens(token: str) -> None:
     assert ShortTermKey.decode(token) is None
+
+
+_NOT_BASIC = ["2026011T000800Z", "20260101T00080Z", "20261301T000800Z", "20260101T000800", "20260101 000800Z",
+              "2026-01-01T00:08:00Z", "\uff12\uff10\uff12\uff16" + "0101T000800Z"]
+
+
+@pytest.mark.parametrize("amz_date", _NOT_BASIC)
+def test_an_x_amz_date_not_in_the_basic_format_is_refused(amz_date: str) -> None:
+    """Exactly YYYYMMDDTHHMMSSZ in ASCII digits: strptime's one-digit fields and Unicode digits are not it."""
+    now = datetime(2026, 1, 1, 0, 10, tzinfo=timezone.utc)
+    refused = check_date(amz_date, "20260101", now)
+    assert refused == ("IncompleteSignatureException", f"Date must be in ISO-8601 'basic format'. Got '{amz_date}'.")

@@ -317,19 +317,15 @@ def _leave(home: Path, saved_cwd: str | None) -> None:
     """Step out of ``home`` before it is deleted, else the next test starts in a deleted directory."""
     real = homes.real_path(home)
     cwd = _getcwd()
-    if cwd is not None and not _inside(cwd, real):
+    if cwd is not None and not homes.inside(cwd, real):
         return  # the usual case (getcwd() names the real directory, links resolved): outside the home
     for target in (saved_cwd, os.path.dirname(real)):
-        if target is not None and not _inside(os.path.realpath(target), real):
+        if target is not None and not homes.inside(os.path.realpath(target), real):
             try:
                 os.chdir(target)
                 return
             except OSError:
                 continue
-
-
-def _inside(path: str, directory: str) -> bool:
-    return path == directory or path.startswith(directory.rstrip(os.sep) + os.sep)
 
 
 def _restore_environ(saved: Mapping[str, str]) -> None:

@@ -21,7 +21,7 @@ from pathlib import Path
 
 from pytest_bedrock_creds.tempfiles import make_private_dir
 
-__all__ = ["give_back", "real_path", "take"]
+__all__ = ["give_back", "inside", "real_path", "take"]
 
 #: Empty homes kept for reuse at most; more are removed.
 _SPARES = 4
@@ -49,6 +49,11 @@ def real_path(home: Path) -> str:
     if _root is not None and os.path.dirname(path) == _root_text:
         return os.path.join(_root_real, os.path.basename(path))
     return os.path.realpath(path)
+
+
+def inside(path: str, directory: str) -> bool:
+    """``path`` is ``directory`` or lies under it (both as text, links already resolved or not)."""
+    return path == directory or path.startswith(directory.rstrip(os.sep) + os.sep)
 
 
 def take() -> Path:
@@ -106,5 +111,4 @@ def _reusable(home: Path) -> bool:
         cwd = os.getcwd()
     except OSError:
         return False
-    real = real_path(home)
-    return cwd != real and not cwd.startswith(real + os.sep) and cwd != path and not cwd.startswith(path + os.sep)
+    return not inside(cwd, real_path(home)) and not inside(cwd, path)

@@ -1,11 +1,14 @@
 """Per-test cost of the fixtures, beside pytest-httpserver's ``httpserver`` (and moto's ``mock_aws``),
-measured in the same run.
+measured in the same process.
 
-Writes suites of N trivial tests that each use one thing (nothing; ``aws_env``; ``aws_env`` +
-``aws_files`` + ``fake_bedrock`` + ``fake_imds``; ``httpserver``; ``with mock_aws():``) and runs
-each as a whole ``pytest`` process, the suites taking turns. A tiny timing plugin records each
-test's whole protocol (setup, call, teardown, report); the figure is the median per test minus
-the bare suite's median. Whole-process times are printed beside, as a check. Not a test.
+Writes one suite of N rounds of trivial tests, each round one test of every kind (nothing; ``aws_env``;
+``aws_env`` + ``aws_files`` + ``fake_bedrock`` + ``fake_imds``; ``httpserver``; ``with mock_aws():``),
+so the kinds take turns test by test, and runs it as a whole ``pytest`` process, ``runs`` times. A
+tiny timing plugin records each test's whole protocol (setup, call, teardown, report); a kind's figure
+is the median of its tests minus the median of the bare tests *of the same run*, and the printed
+figure the median of that over the runs. (Separate processes per kind differed by up to 1.8x from
+one run to the next on a shared machine; tests taking turns in one process see the same machine.)
+Not a test.
 
     python bench/bench_per_test.py [--tests 300] [--runs 3]
 """
@@ -22,12 +25,13 @@ from _timing import Figure, bench_main, process_env, python, run_seconds
 
 FOUR = "aws_env + aws_files + fake_bedrock + fake_imds"
 PEER = "pytest-httpserver httpserver"
-VARIANTS = {
-    "bare": "def test_{i}():\n    pass\n",
-    "aws_env": "def test_{i}(aws_env):\n    pass\n",
-    FOUR: "def test_{i}(aws_env, aws_files, fake_bedrock, fake_imds):\n    pass\n",
-    PEER: "def test_{i}(httpserver):\n    pass\n",
-    "moto mock_aws": "from moto import mock_aws\n\ndef test_{i}():\n    with mock_aws():\n        pass\n",
+#: kind -> (test arguments, test body)
+KINDS = {
+    "bare": ("", "pass"),
+    "aws_env": ("aws_env", "pass"),
+    FOUR: ("aws_env, aws_files, fake_bedrock, fake_imds", "pass"),
+    PEER: ("httpserver", "pass"),
+    "moto mock_aws": ("", "with mock_aws():\n        pass"),
 }
 
 TIMER = '''
@@ -39,7 +43,8 @@ def pytest_runtest_logstart(nodeid):
 
 def pytest_runtest_logfinish(nodeid):
     wall, cpu = _starts.pop(nodeid)
-    _costs.append((time.perf_counter() - wall, time.thread_time() - cpu))
+    kind = int(nodeid.rpartition("::test_")[2].split("_")[0])
+    _costs.append((kind, time.perf_counter() - wall, time.thread_time() - cpu))
 
 def pytest_sessionfinish(session):
     with open("costs.json", "w") as out:
@@ -47,46 +52,48 @@ def pytest_sessionfinish(session):
 '''
 
 
-def _directory(root: Path, name: str) -> Path:
-    return root / "".join(c if c.isalnum() else "_" for c in name)
+def suite(tests: int) -> str:
+    """``tests`` rounds, each one test per kind (``test_<kind index>_<round>``), kinds in turn."""
+    lines = ["from moto import mock_aws\n"]
+    for i in range(tests):
+        for k, (arguments, body) in enumerate(KINDS.values()):
+            lines.append(f"\ndef test_{k}_{i}({arguments}):\n    {body}\n")
+    return "".join(lines)
 
 
 def measure(tests: int = 300, runs: int = 3) -> list[Figure]:
-    per_test: dict[str, list[list[float]]] = {name: [] for name in VARIANTS}
-    whole: dict[str, list[float]] = {name: [] for name in VARIANTS}
+    names = list(KINDS)
+    over_bare: dict[str, list[tuple[float, float]]] = {name: [] for name in names}
     with tempfile.TemporaryDirectory() as tmp:
-        root = Path(tmp)
-        for name, template in VARIANTS.items():
-            directory = _directory(root, name)
-            directory.mkdir()
-            head, _, test = template.rpartition("def ")
-            (directory / "test_suite.py").write_text(head + "".join(("def " + test).format(i=i) for i in range(tests)))
-            (directory / "bench_timer.py").write_text(TIMER)
-            (directory / "pytest.ini").write_text("[pytest]\n")
-        for _ in range(runs):  # the variants take turns, so machine noise hits them alike
-            for name in VARIANTS:
-                directory = _directory(root, name)
-                whole[name].append(run_seconds(
-                    [python(), "-m", "pytest", "-q", "-p", "no:cacheprovider", "-p", "no:randomly",
-                     "-p", "no:langsmith_plugin", "-p", "bench_timer", str(directory)],
-                    cwd=directory, env=_env(directory)))
-                per_test[name].extend(json.loads((directory / "costs.json").read_text()))
-    cost, cpu = _over_bare(per_test, 0), _over_bare(per_test, 1)
-    bare_whole = statistics.median(whole["bare"])
-    for name in VARIANTS:
-        print(f"    {name}: CPU {cpu[name]:+.3f} ms/test over bare; whole process (median of {runs}) "
-              f"{(statistics.median(whole[name]) - bare_whole) / tests * 1000:+.2f} ms/test over bare")
+        directory = Path(tmp)
+        (directory / "test_suite.py").write_text(suite(tests))
+        (directory / "bench_timer.py").write_text(TIMER)
+        (directory / "pytest.ini").write_text("[pytest]\n")
+        for _ in range(runs):
+            run_seconds(
+                [python(), "-m", "pytest", "-q", "-p", "no:cacheprovider", "-p", "no:randomly",
+                 "-p", "no:langsmith_plugin", "-p", "bench_timer", str(directory)],
+                cwd=directory, env=_env(directory))
+            costs = json.loads((directory / "costs.json").read_text())
+            medians = [
+                (statistics.median(c[1] for c in costs if c[0] == k),
+                 statistics.median(c[2] for c in costs if c[0] == k))
+                for k in range(len(names))
+            ]
+            for k, name in enumerate(names):
+                over_bare[name].append(((medians[k][0] - medians[0][0]) * 1000, (medians[k][1] - medians[0][1]) * 1000))
+            print(f"    run: bare {medians[0][0] * 1000:.3f} ms/test; over bare: "
+                  + ", ".join(f"{name} {over_bare[name][-1][0]:+.3f}" for name in names[1:]))
+    cost = {name: statistics.median(v[0] for v in values) for name, values in over_bare.items()}
+    cpu = {name: statistics.median(v[1] for v in values) for name, values in over_bare.items()}
+    for name in names:
+        print(f"    {name}: wall {cost[name]:+.3f} ms/test, CPU {cpu[name]:+.3f} ms/test over bare "
+              f"(median of {runs} runs)")
     return [
         Figure(f"per test: {FOUR}", cost[FOUR], "ms", PEER, cost[PEER], "≤ 0.5 ms"),
         Figure("per test: aws_env", cost["aws_env"], "ms", PEER, cost[PEER]),
         Figure("per test: moto mock_aws (for reference)", cost["moto mock_aws"], "ms", PEER, cost[PEER]),
     ]
-
-
-def _over_bare(per_test: dict[str, list[list[float]]], column: int) -> dict[str, float]:
-    """Median per test (wall clock: column 0, CPU time: column 1) minus the bare suite's, in ms."""
-    medians = {name: statistics.median(sample[column] for sample in samples) for name, samples in per_test.items()}
-    return {name: (median - medians["bare"]) * 1000 for name, median in medians.items()}
 
 
 def _env(directory: Path) -> dict[str, str]:

@@ -139,7 +139,8 @@ class AwsEnv:
                 self._setenv("AWS_REGION", self.region)
                 self._setenv("AWS_DEFAULT_REGION", self.region)
             for name, value in OFFLINE_SWITCHES.items():
-                self._setenv(name, value)
+                if os.environ.get(name) != value:  # the plugin sets them for the session: mostly set already
+                    self._setenv(name, value)
             self._saved_boto3_session = _swap_boto3_default_session(None)
             _clear_sdk_session_caches()
             self._restore_sso_cache = redirect_botocore(home)  # see sso_cache: botocore fixes it at import

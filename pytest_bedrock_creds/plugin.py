@@ -362,29 +362,39 @@ def bedrock_imds_server(bedrock_ledger: Ledger) -> Iterator[FakeImds]:
         yield server
 
 
-def _configure_imds(server: FakeImds, request: pytest.FixtureRequest, default_roles: tuple[str, ...]) -> None:
-    server.reset()
+def _imds_marker_options(request: pytest.FixtureRequest) -> dict[str, Any] | None:
+    """The ``bedrock_fake_imds`` marker's keyword arguments (``None`` without the marker), checked."""
     marker = request.node.get_closest_marker("bedrock_fake_imds")
-    options = dict(marker.kwargs) if marker is not None else {}
-    unknown = set(options) - _MARKER_ARGS
-    if marker is not None and (marker.args or unknown):
+    if marker is None:
+        return None
+    unknown = set(marker.kwargs) - _MARKER_ARGS
+    if marker.args or unknown:
         raise pytest.UsageError(
             f"{request.node.nodeid}: @pytest.mark.bedrock_fake_imds takes only keyword arguments "
             f"{sorted(_MARKER_ARGS)}; got {list(marker.args) + sorted(unknown)}"
         )
+    return dict(marker.kwargs)
+
+
+def _configure_imds(server: FakeImds, options: dict[str, Any], default_roles: tuple[str, ...]) -> None:
+    server.reset()
     roles = options.get("roles", default_roles)
     server.v1_enabled = bool(options.get("v1_enabled", False))
     for role in (roles,) if isinstance(roles, str) else tuple(roles):
         server.add_role(role)
 
 
+#: The marker's options for a session IMDS server while a marked test runs (by ``id`` of the server),
+#: so ``fake_imds`` applies them without asking for ``request`` (each ``request`` a fixture asks for
+#: is a new fixture definition in pytest, a cost every test using ``fake_imds`` would pay).
+_imds_marked: dict[int, dict[str, Any]] = {}
+
+
 @pytest.fixture
-def fake_imds(
-    request: pytest.FixtureRequest, bedrock_imds_server: FakeImds, aws_env: AwsEnv
-) -> Iterator[FakeImds]:
+def fake_imds(bedrock_imds_server: FakeImds, aws_env: AwsEnv) -> Iterator[FakeImds]:
     """A fake EC2 instance metadata service, reset for this test (no roles unless the
     ``bedrock_fake_imds`` marker names some), that ``aws_env`` points the SDKs at."""
-    _configure_imds(bedrock_imds_server, request, ())
+    _configure_imds(bedrock_imds_server, _imds_marked.get(id(bedrock_imds_server), {}), ())
     yield from _attached_view(bedrock_imds_server, aws_env)
 
 
@@ -392,19 +402,28 @@ def fake_imds(
 def _bedrock_imds_for_test(
     request: pytest.FixtureRequest, bedrock_imds_server: FakeImds, monkeypatch: pytest.MonkeyPatch
 ) -> Iterator[FakeImds]:
-    """The fake IMDS for --bedrock-fake-imds and the marker, on tests that did not ask for ``fake_imds``."""
-    if "fake_imds" in request.fixturenames:
-        yield request.getfixturevalue("fake_imds")
-        return
-    _configure_imds(bedrock_imds_server, request, (DEFAULT_ROLE,))
-    if "aws_env" in request.fixturenames:
-        request.getfixturevalue("aws_env").attach(bedrock_imds_server)
-    else:
-        monkeypatch.delenv("AWS_EC2_METADATA_DISABLED", raising=False)
-        for name, value in bedrock_imds_server.env().items():
-            monkeypatch.setenv(name, value)
-    yield bedrock_imds_server
-    bedrock_imds_server.check()
+    """The fake IMDS for --bedrock-fake-imds and the marker (set up before the test's other fixtures).
+    A test that asks for ``fake_imds`` (now or later, with ``getfixturevalue``) gets it configured by
+    the marker; any other test sees the server with the marker's roles, or the default role."""
+    options = _imds_marker_options(request)
+    key = id(bedrock_imds_server)
+    if options is not None:
+        _imds_marked[key] = options
+    try:
+        if "fake_imds" in request.fixturenames:
+            yield request.getfixturevalue("fake_imds")
+            return
+        _configure_imds(bedrock_imds_server, options or {}, (DEFAULT_ROLE,))
+        if "aws_env" in request.fixturenames:
+            request.getfixturevalue("aws_env").attach(bedrock_imds_server)
+        else:
+            monkeypatch.delenv("AWS_EC2_METADATA_DISABLED", raising=False)
+            for name, value in bedrock_imds_server.env().items():
+                monkeypatch.setenv(name, value)
+        yield bedrock_imds_server
+        bedrock_imds_server.check()
+    finally:
+        _imds_marked.pop(key, None)
 
 
 @pytest.fixture(scope="session")

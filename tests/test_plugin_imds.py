@@ -49,6 +49,14 @@ def test_bare_marker_gives_the_default_role(aws_env, bedrock_ledger):
 
 def test_unmarked_sees_no_imds(aws_env):
     assert botocore.session.Session().get_credentials() is None
+
+@pytest.mark.bedrock_fake_imds(roles=["late"], v1_enabled=True)
+def test_marker_configures_the_fixture_asked_for_late(request):
+    fake_imds = request.getfixturevalue("fake_imds")
+    assert fake_imds.model.roles == ("late",) and fake_imds.v1_enabled
+
+def test_the_next_fixture_has_no_marker_roles(fake_imds):
+    assert fake_imds.model.roles == () and not fake_imds.v1_enabled
 """
 
 
@@ -69,8 +77,9 @@ def test_every_test_sees_a_fake_imds(pytester: pytest.Pytester, how: str) -> Non
 
 def test_marker(pytester: pytest.Pytester) -> None:
     pytester.makepyfile(test_marked=MARKED)
-    result = pytester.runpytest_subprocess("--strict-markers")
-    result.assert_outcomes(passed=4)
+    # in file order: the last test proves the marked test before it left nothing behind
+    result = pytester.runpytest_subprocess("--strict-markers", "-p", "no:randomly")
+    result.assert_outcomes(passed=6)
     result.stdout.fnmatch_lines(["bedrock-creds: isolate-env=off, fake-imds=off*"])
 
 

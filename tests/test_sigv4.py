@@ -171,3 +171,20 @@ def test_an_x_amz_date_not_in_the_basic_format_is_refused(amz_date: str) -> None
     now = datetime(2026, 1, 1, 0, 10, tzinfo=timezone.utc)
     refused = check_date(amz_date, "20260101", now)
     assert refused == ("IncompleteSignatureException", f"Date must be in ISO-8601 'basic format'. Got '{amz_date}'.")
+
+
+@pytest.mark.parametrize("amz_date", _NOT_BASIC)
+def test_a_short_term_key_with_a_date_not_in_the_basic_format_is_not_a_key(amz_date: str) -> None:
+    """Its X-Amz-Date is read by the same parser as a signed request's: a bad one is refused at decode
+    (it used to pass decode and fail inside the fake when the key's expiry was worked out)."""
+    import base64
+    from urllib.parse import quote
+
+    token = make_short_term_key("ASIAEXAMPLEEXAMPLE00", SECRET, "IQoJ/token+=", region="eu-west-1", expires=900)
+    key = ShortTermKey.decode(token)
+    assert key is not None and key.expires_at == datetime.strptime(key.amz_date, "%Y%m%dT%H%M%SZ").replace(
+        tzinfo=timezone.utc) + timedelta(seconds=900)
+    url = base64.b64decode(token[len(SHORT_TERM_PREFIX):]).decode()
+    bad = url.replace(f"X-Amz-Date={key.amz_date}", f"X-Amz-Date={quote(amz_date)}")
+    assert bad != url
+    assert ShortTermKey.decode(SHORT_TERM_PREFIX + base64.b64encode(bad.encode()).decode()) is None

@@ -346,6 +346,10 @@ class ShortTermKey:
             return None
         if len(scope) != 5 or "X-Amz-Signature" not in params or "X-Amz-Date" not in params:
             return None
+        try:
+            _parse_amz_date(params["X-Amz-Date"])
+        except ValueError:
+            return None
         signed = "&".join(p for p in pairs if p.split("=", 1)[0] not in ("X-Amz-Signature", "Version"))
         return cls(
             access_key_id=scope[0],
@@ -361,8 +365,7 @@ class ShortTermKey:
 
     @property
     def expires_at(self) -> datetime:
-        start = datetime.strptime(self.amz_date, AMZ_DATE_FORMAT).replace(tzinfo=timezone.utc)
-        return start + timedelta(seconds=self.expires)
+        return _parse_amz_date(self.amz_date) + timedelta(seconds=self.expires)
 
     def verify(self, secret_access_key: str) -> bool:
         """Recompute the presigned URL's signature with botocore and compare."""

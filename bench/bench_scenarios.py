@@ -4,7 +4,8 @@ With ``--baseline REV`` the tree at that commit is exported (``git archive``) an
 ``fixtures/`` collects (scenario and target) are run by its own code and by this tree's code,
 taking turns, so both meet the same machine noise: the same work, old code against new (the
 catalogue has grown since; every item the baseline had still exists). Then this tree's whole
-catalogue serial, and with ``-n 2``. Not a test.
+catalogue serial, with ``-n 2`` (target affinity on, the default) and with ``-n 2
+--bedrock-target-affinity=off`` (xdist's own order). Not a test.
 
     python bench/bench_scenarios.py [--rounds 3] [--baseline caaabeb]
 """
@@ -47,7 +48,7 @@ def _items(tree: Path, env: dict[str, str] | None = None) -> list[str]:
 
 def measure(rounds: int = 3, baseline: str | None = None) -> list[Figure]:
     runs: dict[str, list[tuple[float, float]]] = {"same items": [], "same items, baseline": [], "serial": [],
-                                                  "-n 2": []}
+                                                  "-n 2": [], "-n 2, affinity off": []}
     figures = []
     with tempfile.TemporaryDirectory() as tmp:
         ours = _items(ROOT)
@@ -67,6 +68,8 @@ def measure(rounds: int = 3, baseline: str | None = None) -> list[Figure]:
                                                               check=False))
             runs["serial"].append(run_times(_suite("fixtures"), cwd=ROOT))
             runs["-n 2"].append(run_times(_suite("-n", "2", "fixtures"), cwd=ROOT))
+            runs["-n 2, affinity off"].append(run_times(_suite("-n", "2", "--bedrock-target-affinity=off", "fixtures"),
+                                                        cwd=ROOT))
     wall = {name: statistics.median(r[0] for r in values) for name, values in runs.items() if values}
     cpu = {name: statistics.median(r[1] for r in values) for name, values in runs.items() if values}
     for name in cpu:
@@ -76,6 +79,8 @@ def measure(rounds: int = 3, baseline: str | None = None) -> list[Figure]:
                               f"{baseline}'s code on them", wall["same items, baseline"], "≤ 0.25x (4x faster)"))
     figures.append(Figure(f"pytest fixtures/ -n 2 ({len(ours)} items)", wall["-n 2"], "s", "this tree serial",
                           wall["serial"], "≤ 0.59x (1.7x faster)"))
+    figures.append(Figure(f"pytest fixtures/ -n 2 --bedrock-target-affinity=off ({len(ours)} items)",
+                          wall["-n 2, affinity off"], "s", "this tree serial", wall["serial"], "-"))
     return figures
 
 

@@ -8,6 +8,7 @@ with or without plugin autoloading (:func:`pytest_plugin_registered`).
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import sys
@@ -38,6 +39,7 @@ GROUP = "bedrock-creds"
 _ISOLATE = "bedrock_isolate_env"
 _FAKE_IMDS = "bedrock_fake_imds"
 _GUARD = "bedrock_network_guard"
+_AFFINITY = "bedrock_target_affinity"
 #: The role every test sees with --bedrock-fake-imds or a bare @pytest.mark.bedrock_fake_imds.
 DEFAULT_ROLE = "bedrock-creds-role"
 _MARKER_ARGS = frozenset({"roles", "v1_enabled"})
@@ -111,12 +113,65 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         "(an audit hook; SDKs that swallow the error cannot hide it). ini: bedrock_network_guard",
     )
     parser.addini(_GUARD, type="bool", default=False, help="see --bedrock-network-guard")
+    group.addoption(
+        "--bedrock-target-affinity",
+        choices=("on", "off"),
+        default=None,
+        dest=_AFFINITY,
+        help="under pytest-xdist's default --dist load, hand each worker the items of scenario targets it has "
+        "already run first, so each client library is imported by as few workers as possible (default: on). "
+        "ini: bedrock_target_affinity",
+    )
+    parser.addini(_AFFINITY, type="bool", default=True, help="see --bedrock-target-affinity")
     _add_scenario_options(group, parser)
 
 
 def _option(config: pytest.Config, name: str) -> bool:
     cli = config.getoption(name)
+    if isinstance(cli, str):
+        return cli == "on"
     return bool(cli) if cli is not None else bool(config.getini(name))
+
+
+@pytest.hookimpl(optionalhook=True, tryfirst=True)
+def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
+    """Under ``-n`` with xdist's ``--dist load`` (its default): xdist's own scheduler, except that a
+    worker is handed the items of targets it already runs first (:mod:`.scenarios.affinity`)."""
+    if config.getvalue("dist") != "load" or not _option(config, _AFFINITY):
+        return None
+    scheduling = _affinity_scheduling()
+    return None if scheduling is None else scheduling(config, log)
+
+
+@functools.cache
+def _affinity_scheduling() -> type[Any] | None:
+    """xdist's ``LoadScheduling`` with :class:`TargetAffinity` choosing what each send takes (built on
+    first use: xdist is imported only under ``-n``); ``None`` (xdist's own) if its ``_send_tests``,
+    where every send goes through, is not there."""
+    from xdist.scheduler import LoadScheduling
+
+    from pytest_bedrock_creds.scenarios.affinity import TargetAffinity
+
+    if not callable(getattr(LoadScheduling, "_send_tests", None)):
+        return None
+
+    class TargetAffinityScheduling(LoadScheduling):  # type: ignore[misc]
+        affinity: TargetAffinity | None = None
+
+        def _send_tests(self, node: Any, num: int) -> None:
+            if self.pending and num > 0:
+                if self.affinity is None:
+                    self.affinity = TargetAffinity(self.collection)
+                self.pending[:] = self.affinity.order(self.pending, node, num)
+                self.affinity.sent(node, self.pending[:num])
+            super()._send_tests(node, num)
+
+        def remove_node(self, node: Any) -> str | None:
+            if self.affinity is not None:
+                self.affinity.forget(node)
+            return super().remove_node(node)  # type: ignore[no-any-return]
+
+    return TargetAffinityScheduling
 
 
 class _IsolateEnvEverywhere:
@@ -267,9 +322,10 @@ def pytest_report_header(config: pytest.Config) -> str:
     targets = ",".join(_selected_targets(config))
     matrix = _matrix_path(config) or "-"
     network = "on" if _option(config, _GUARD) else "off"
+    affinity = "on" if _option(config, _AFFINITY) else "off"
     return (
         f"bedrock-creds: isolate-env={isolate}, fake-imds={imds}, network-guard={network}, "
-        f"scenario-targets={targets}, matrix={matrix}"
+        f"scenario-targets={targets}, matrix={matrix}, target-affinity={affinity}"
     )
 
 

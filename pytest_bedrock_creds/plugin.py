@@ -823,6 +823,9 @@ class _MatrixRecorder:
         from pytest_bedrock_creds.scenarios.matrix import Matrix, Result
 
         if _matrix_key not in self.config.stash:
+            from pytest_bedrock_creds.scenarios.quick_exit import freeze_at_exit
+
+            freeze_at_exit()  # the results of a whole catalogue: thousands of reports in this process
             self.config.stash[_matrix_key] = Matrix()
         self.config.stash[_matrix_key].add(Result(
             data["family"], data["scenario"], data["target"], status, data["reason"],

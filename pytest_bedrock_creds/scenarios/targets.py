@@ -29,6 +29,7 @@ from pytest_bedrock_creds.scenarios.clients.base import observe as _observe
 from pytest_bedrock_creds.scenarios.names import TARGETS
 from pytest_bedrock_creds.scenarios.operations import ANTHROPIC_CALLS, BOTO3_CALLS, MODEL, smithy_call
 from pytest_bedrock_creds.scenarios.outcome import Observation, classify_error
+from pytest_bedrock_creds.scenarios.quick_exit import freeze_at_exit
 from pytest_bedrock_creds.scenarios.reuse import sdk_reuse
 from pytest_bedrock_creds.scenarios.wire import send_as_reference
 from pytest_bedrock_creds.scenarios.world import Prepared, Runtime, arm_fakes
@@ -59,6 +60,7 @@ def run_target(target: str, prepared: Prepared, runtime: Runtime, reference: Res
     arm_fakes(prepared.scenario, runtime)
     if target == "reference":
         return _reference(reference, runtime)
+    freeze_at_exit()  # the clients this imports would cost seconds of garbage collection at exit
     with sdk_reuse(runtime.cache):
         return _RUNNERS[target](prepared, runtime)
 

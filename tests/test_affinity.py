@@ -17,6 +17,7 @@ from hypothesis import strategies as st
 from pytest_bedrock_creds.scenarios.affinity import TargetAffinity, target_of
 
 TARGETS = ("reference", "botocore", "anthropic", "litellm")
+SIX = ("reference", "botocore", "aws-sdk-bedrock-runtime", "anthropic", "litellm", "langchain-aws")
 
 
 def catalogue(scenarios: int, targets: tuple[str, ...] = TARGETS) -> list[str]:
@@ -172,7 +173,7 @@ def _scheduler(pytester: pytest.Pytester, *args: str) -> object:
 def test_with_affinity_each_target_runs_on_one_worker_and_every_item_once(
     pytester: pytest.Pytester, slow_worker_every: int
 ) -> None:
-    ids = catalogue(60, ("reference", "botocore", "aws-sdk-bedrock-runtime", "anthropic", "litellm", "langchain-aws"))
+    ids = catalogue(60, SIX)
     ran = _run(_scheduler(pytester), ids, slow_worker_every)
     assert sorted(ran["gw0"] + ran["gw1"]) == sorted(ids)
     both = set.intersection(*({target_of(i) for i in ran[w]} for w in ("gw0", "gw1")))
@@ -189,13 +190,12 @@ def test_a_crashed_workers_items_are_run_by_the_other(pytester: pytest.Pytester)
 
 
 def test_without_affinity_xdist_spreads_every_target(pytester: pytest.Pytester) -> None:
-    ids = catalogue(60, ("reference", "botocore", "aws-sdk-bedrock-runtime", "anthropic", "litellm", "langchain-aws"))
+    ids = catalogue(60, SIX)
     scheduler = _scheduler(pytester, "--bedrock-target-affinity=off")
     assert type(scheduler) is xdist_scheduler.LoadScheduling
     ran = _run(scheduler, ids)
     assert sorted(ran["gw0"] + ran["gw1"]) == sorted(ids)
-    assert {target_of(i) for i in ran["gw0"]} == {target_of(i) for i in ran["gw1"]} == set(
-        ("reference", "botocore", "aws-sdk-bedrock-runtime", "anthropic", "litellm", "langchain-aws"))
+    assert {target_of(i) for i in ran["gw0"]} == {target_of(i) for i in ran["gw1"]} == set(SIX)
 
 
 def test_an_xdist_without_the_method_it_overrides_keeps_its_own_scheduler(

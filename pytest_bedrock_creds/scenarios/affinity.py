@@ -17,7 +17,6 @@ which items run or what they do.
 
 from __future__ import annotations
 
-from collections import Counter
 from collections.abc import Hashable, Iterable, Sequence
 
 from pytest_bedrock_creds.scenarios.names import TARGETS
@@ -67,9 +66,8 @@ class TargetAffinity:
             target = self.targets[i]
             if target is not None and target not in here:
                 by_target.setdefault(target, []).append(i)
-        sizes = Counter({target: len(items) for target, items in by_target.items()})
         # no worker has it yet, then the most pending; ties: first seen in pending (dicts keep that order)
-        ranked = sorted(by_target, key=lambda target: (target in elsewhere, -sizes[target]))
+        ranked = sorted(by_target, key=lambda target: (target in elsewhere, -len(by_target[target])))
         taken: list[int] = []
         for target in ranked:
             if len(taken) >= wanted:

@@ -747,6 +747,7 @@ class ScenarioItem(pytest.Function):
         from pytest_bedrock_creds.chain import resolve
         from pytest_bedrock_creds.env import AwsEnv
         from pytest_bedrock_creds.scenarios import Runtime, matches, prepare, run_target
+        from pytest_bedrock_creds.servers.bedrock.useragent import describe_claims
         from pytest_bedrock_creds.vclock import virtual_clock
 
         scenario = self.scenario
@@ -765,7 +766,7 @@ class ScenarioItem(pytest.Function):
         self.user_properties.append(("bedrock_trace", self._redact(reference.explain())))
         if observed.witness is False:
             self.user_properties.append(("bedrock_witness", self._redact(
-                f"the SDK reported {', '.join(observed.sdk_reported or ())}; the ledger says {observed.source}")))
+                f"the SDK reported {describe_claims(observed.sdk_reported)}; the ledger says {observed.source}")))
         if matches(observed, expected, default_region=scenario.default_region):
             documented = scenario.documents(self.target)
             self._outcome("documented" if documented else "agrees", expected.reason or "")

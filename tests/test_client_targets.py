@@ -16,8 +16,8 @@ TARGETS = tuple(CLIENT_RUNNERS)
 ENV_KEYS = "env_keys: issued\n"
 ENV_BEARER = 'env: {AWS_BEARER_TOKEN_BEDROCK: "{bearer:bearer:env}"}\n'
 #: langchain-aws reads the AWS_* keys itself and gives them to boto3 in code: botocore's User-Agent
-#: then reports code credentials ("e"), where the ledger knows they came from the environment.
-LANGCHAIN_ENV_KEYS = "sigv4 from env (the SDK reported e)"
+#: then reports code credentials (metric "e"), where the ledger knows they came from the environment.
+LANGCHAIN_ENV_KEYS = "sigv4 from env (the SDK reported CREDENTIALS_CODE=e)"
 
 #: name -> (scenario body, the operation sent, {target: outcome}; "*" for every other target).
 CASES: dict[str, tuple[str, str | None, dict[str, str]]] = {

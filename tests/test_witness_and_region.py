@@ -7,7 +7,7 @@ import pytest
 
 from pytest_bedrock_creds import AwsEnv, AwsFiles, FakeBedrock
 from pytest_bedrock_creds.scenarios import Expectation, Matrix, Observation, Result, load_text, matches
-from pytest_bedrock_creds.servers.bedrock.useragent import credential_claims, witness
+from pytest_bedrock_creds.servers.bedrock.useragent import credential_claims, describe_claims, witness
 
 MESSAGES = [{"role": "user", "content": [{"text": "hi"}]}]
 UA = "Boto3/1.44.8 md/Botocore#1.44.8 ua/2.1 os/linux lang/python#3.12.1 m/N,E,b,{ids},Z cfg/retry-mode#standard"
@@ -19,6 +19,20 @@ UA = "Boto3/1.44.8 md/Botocore#1.44.8 ua/2.1 os/linux lang/python#3.12.1 m/N,E,b
 )
 def test_credential_claims_are_read_from_the_metrics(ids: str, claims: tuple[str, ...]) -> None:
     assert credential_claims(UA.format(ids=ids).replace(",,", ",")) == claims
+
+
+@pytest.mark.parametrize(
+    ("claims", "words"),
+    [(("e",), "CREDENTIALS_CODE=e"), (("n", "3"), "CREDENTIALS_PROFILE=n, BEARER_SERVICE_ENV_VARS=3"),
+     (("AD",), "CREDENTIALS_LOGIN=AD"), (("Q",), "unknown=Q"), ((), "nothing"), (None, "nothing")],
+)
+def test_a_claim_is_told_by_botocore_s_names(claims: tuple[str, ...] | None, words: str) -> None:
+    assert describe_claims(claims) == words
+
+
+def test_the_observation_names_the_claim_it_disagrees_with() -> None:
+    observed = Observation(scheme="sigv4", source="env", sdk_reported=("e",), witness=False)
+    assert observed.describe().endswith("from env (the SDK reported CREDENTIALS_CODE=e)")
 
 
 def test_no_metrics_is_no_claim() -> None:

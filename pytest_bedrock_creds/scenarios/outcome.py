@@ -16,6 +16,7 @@ from dataclasses import dataclass, field, replace
 from pytest_bedrock_creds.redact import hidden_from_diffs, redact
 from pytest_bedrock_creds.scenarios.schema import ERROR_KINDS, Expectation
 from pytest_bedrock_creds.servers.bedrock.records import BedrockRequest
+from pytest_bedrock_creds.servers.bedrock.useragent import describe_claims
 
 __all__ = ["BLANK_TOKEN", "Observation", "classify_error", "matches"]
 
@@ -173,7 +174,7 @@ class Observation:
         if self.rejected is not None:
             text += f", rejected: {self.rejected}"
         if self.witness is False:
-            text += f" (the SDK reported {', '.join(self.sdk_reported or ())})"
+            text += f" (the SDK reported {describe_claims(self.sdk_reported)})"
         return text
 
     def __repr__(self) -> str:

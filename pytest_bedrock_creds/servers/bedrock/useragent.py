@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import re
 
-__all__ = ["CREDENTIAL_FEATURES", "credential_claims", "witness"]
+__all__ = ["CREDENTIAL_FEATURES", "credential_claims", "describe_claims", "witness"]
 
 #: botocore's metric ids for credential and auth sources, with their names.
 CREDENTIAL_FEATURES = {
@@ -78,3 +78,8 @@ def witness(source: str | None, claims: tuple[str, ...] | None) -> bool | None:
         if base == prefix or (prefix.endswith(":") and base.startswith(prefix)):
             return bool(ids & set(claims))
     return None
+
+
+def describe_claims(claims: tuple[str, ...] | None) -> str:
+    """The claim in words, each metric by botocore's name and id: ``CREDENTIALS_PROFILE=n``."""
+    return ", ".join(f"{CREDENTIAL_FEATURES.get(claim, 'unknown')}={claim}" for claim in claims or ()) or "nothing"

@@ -2,7 +2,8 @@
 measured in the same process.
 
 Writes one suite of N rounds of trivial tests, each round one test of every kind (nothing; ``aws_env``;
-``aws_env`` + ``aws_files`` + ``fake_bedrock`` + ``fake_imds``; ``httpserver``; ``with mock_aws():``),
+``aws_env`` + ``aws_files`` + ``fake_bedrock`` + ``fake_imds``; stand-ins for those four with the same
+scopes and dependencies doing nothing, which is pytest's share; ``httpserver``; ``with mock_aws():``),
 so the kinds take turns test by test, and runs it as a whole ``pytest`` process, ``runs`` times. A
 tiny timing plugin records each test's whole protocol (setup, call, teardown, report); a kind's figure
 is the median of its tests minus the median of the bare tests *of the same run*, and the printed
@@ -24,12 +25,14 @@ from pathlib import Path
 from _timing import Figure, bench_main, process_env, python, run_seconds
 
 FOUR = "aws_env + aws_files + fake_bedrock + fake_imds"
+STAND_INS = "the same fixture graph, stand-ins doing nothing"
 PEER = "pytest-httpserver httpserver"
 #: kind -> (test arguments, test body)
 KINDS = {
     "bare": ("", "pass"),
     "aws_env": ("aws_env", "pass"),
     FOUR: ("aws_env, aws_files, fake_bedrock, fake_imds", "pass"),
+    STAND_INS: ("stand_in_env, stand_in_files, stand_in_bedrock, stand_in_imds", "pass"),
     PEER: ("httpserver", "pass"),
     "moto mock_aws": ("", "with mock_aws():\n        pass"),
 }
@@ -52,6 +55,45 @@ def pytest_sessionfinish(session):
 '''
 
 
+#: The four fixtures' graph as the plugin declares it (the same scopes, dependencies, generators and
+#: ``monkeypatch``), each fixture doing nothing: what pytest's fixture machinery costs for it.
+STAND_IN_FIXTURES = '''
+import pytest
+
+@pytest.fixture(scope="session")
+def stand_in_ledger(): return object()
+
+@pytest.fixture(scope="session")
+def stand_in_region(): return "us-east-1"
+
+@pytest.fixture(scope="session")
+def stand_in_verify(): return "strict"
+
+@pytest.fixture
+def stand_in_env(stand_in_ledger, stand_in_region, monkeypatch):
+    yield object()
+
+@pytest.fixture
+def stand_in_files(stand_in_env): return object()
+
+@pytest.fixture(scope="session")
+def stand_in_bedrock_server(stand_in_ledger, stand_in_verify):
+    yield object()
+
+@pytest.fixture
+def stand_in_bedrock(stand_in_bedrock_server, stand_in_env, stand_in_verify):
+    yield stand_in_bedrock_server
+
+@pytest.fixture(scope="session")
+def stand_in_imds_server(stand_in_ledger):
+    yield object()
+
+@pytest.fixture
+def stand_in_imds(stand_in_imds_server, stand_in_env):
+    yield stand_in_imds_server
+'''
+
+
 def suite(tests: int) -> str:
     """``tests`` rounds, each one test per kind (``test_<kind index>_<round>``), kinds in turn."""
     lines = ["from moto import mock_aws\n"]
@@ -68,6 +110,7 @@ def measure(tests: int = 300, runs: int = 3) -> list[Figure]:
         directory = Path(tmp)
         (directory / "test_suite.py").write_text(suite(tests))
         (directory / "bench_timer.py").write_text(TIMER)
+        (directory / "conftest.py").write_text(STAND_IN_FIXTURES)
         (directory / "pytest.ini").write_text("[pytest]\n")
         for _ in range(runs):
             run_seconds(
@@ -89,8 +132,10 @@ def measure(tests: int = 300, runs: int = 3) -> list[Figure]:
     for name in names:
         print(f"    {name}: wall {cost[name]:+.3f} ms/test, CPU {cpu[name]:+.3f} ms/test over bare "
               f"(median of {runs} runs)")
+    print(f"    {FOUR} over the stand-ins (the fixtures' own work): {cost[FOUR] - cost[STAND_INS]:+.3f} ms/test")
     return [
         Figure(f"per test: {FOUR}", cost[FOUR], "ms", PEER, cost[PEER], "≤ 0.5 ms"),
+        Figure(f"per test: {STAND_INS} (pytest's share)", cost[STAND_INS], "ms", PEER, cost[PEER]),
         Figure("per test: aws_env", cost["aws_env"], "ms", PEER, cost[PEER]),
         Figure("per test: moto mock_aws (for reference)", cost["moto mock_aws"], "ms", PEER, cost[PEER]),
     ]

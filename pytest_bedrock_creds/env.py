@@ -9,10 +9,13 @@ exactly (names and values, empty strings included), a working directory inside t
 temporary home is left, the temporary home is removed and boto3's default session is put
 back, also when the block raises.
 
-Every change to the environment goes through a *patcher*: by default ``AwsEnv`` itself,
-which restores its snapshot on exit; the pytest fixture passes the test's ``MonkeyPatch``, so
-the sandbox and whatever the test patches itself share one undo stack and are undone
-together, in reverse order, whichever fixture the test asked for first.
+Who restores the environment: by default ``AwsEnv`` itself, from the snapshot it took on entry.
+The pytest fixture passes the test's ``MonkeyPatch`` as the *patcher*: ``AwsEnv`` then puts one
+entry on its undo stack on entry, and undoing that entry restores the snapshot. The sandbox and
+whatever the test patches itself are undone together, in reverse order, whichever fixture the
+test asked for first; and what was written behind the patcher's back (``os.environ[...] = ...``
+by the test or by an SDK, as langchain-aws's ``ChatBedrockNovaSonic`` writes its API key) is
+undone with the sandbox, since the snapshot holds every name.
 """
 
 from __future__ import annotations
@@ -25,6 +28,7 @@ from types import TracebackType
 from typing import Any, Protocol
 
 from pytest_bedrock_creds import homes
+from pytest_bedrock_creds.environ import EnvironSnapshot
 from pytest_bedrock_creds.ledger import IssuedCredentials, IssuedToken, Ledger
 from pytest_bedrock_creds.offline import OFFLINE_SWITCHES
 from pytest_bedrock_creds.redact import redact
@@ -73,11 +77,11 @@ class EnvSeam(Protocol):
 
 
 class EnvPatcher(Protocol):
-    """What ``AwsEnv`` changes variables through; ``pytest.MonkeyPatch`` is one."""
+    """What restores ``AwsEnv``'s changes when its undo runs; ``pytest.MonkeyPatch`` is one.
+    ``AwsEnv`` puts one entry on its undo stack with ``setitem(mapping, key, value)``: the undo
+    writes the old value (``mapping.get(key)``) back, which restores the whole environment."""
 
-    def setenv(self, name: str, value: str, prepend: str | None = None) -> None: ...
-
-    def delenv(self, name: str, raising: bool = True) -> None: ...
+    def setitem(self, dic: Any, name: Any, value: Any) -> None: ...
 
 
 class AwsEnv:
@@ -92,12 +96,14 @@ class AwsEnv:
     def __init__(
         self, *, ledger: Ledger | None = None, region: str | None = "us-east-1", patcher: EnvPatcher | None = None
     ) -> None:
-        """``patcher``: make every change through it (e.g. ``pytest.MonkeyPatch``), which then owns
-        restoring the variables; by default ``AwsEnv`` restores its own snapshot on exit."""
+        """``patcher`` (e.g. ``pytest.MonkeyPatch``) then owns restoring the variables, when its undo
+        runs; by default ``AwsEnv`` restores its own snapshot on exit."""
         self.ledger = ledger if ledger is not None else Ledger()
         self.region = region
+        if patcher is not None and not callable(getattr(patcher, "setitem", None)):
+            raise TypeError(f"AwsEnv(patcher=...) needs an object with MonkeyPatch's setitem(); got {patcher!r}")
         self._patcher = patcher
-        self._saved: dict[str, str] | None = None
+        self._saved: EnvironSnapshot | None = None
         self._saved_boto3_session: Any = None
         self._saved_cwd: str | None = None
         self._home: Path | None = None
@@ -120,27 +126,29 @@ class AwsEnv:
     def start(self) -> None:
         if self._saved is not None:
             raise RuntimeError("this AwsEnv is already active; create another one to nest")
-        # With a patcher, the patcher restores the variables: no snapshot is needed.
-        self._saved = dict(os.environ) if self._patcher is None else {}
+        self._saved = EnvironSnapshot()
+        if self._patcher is not None:  # its undo restores the snapshot, at this place in its stack
+            self._patcher.setitem(_RestoreOnUndo(self._saved), "os.environ", "sandboxed")
         self._saved_cwd = _getcwd()
         self._scope = self.ledger.open_scope()  # what this env issues is attributed only inside it
         self._home = homes.take()
         try:
             for name in [name for name in os.environ if name.startswith("AWS_") or name in _ISOLATED]:
-                self._delenv(name)
+                del os.environ[name]
             home = os.fspath(self._home)
             aws_dir = os.path.join(home, ".aws")  # homes.take() made it 0700, as the AWS CLI makes it
-            self._setenv("HOME", home)
-            self._setenv("USERPROFILE", home)
-            self._setenv("AWS_CONFIG_FILE", os.path.join(aws_dir, "config"))
-            self._setenv("AWS_SHARED_CREDENTIALS_FILE", os.path.join(aws_dir, "credentials"))
-            self._setenv("AWS_EC2_METADATA_DISABLED", "true")
+            os.environ.update(
+                HOME=home,
+                USERPROFILE=home,
+                AWS_CONFIG_FILE=os.path.join(aws_dir, "config"),
+                AWS_SHARED_CREDENTIALS_FILE=os.path.join(aws_dir, "credentials"),
+                AWS_EC2_METADATA_DISABLED="true",
+            )
             if self.region:
-                self._setenv("AWS_REGION", self.region)
-                self._setenv("AWS_DEFAULT_REGION", self.region)
+                os.environ.update(AWS_REGION=self.region, AWS_DEFAULT_REGION=self.region)
             for name, value in OFFLINE_SWITCHES.items():
                 if os.environ.get(name) != value:  # the plugin sets them for the session: mostly set already
-                    self._setenv(name, value)
+                    os.environ[name] = value
             self._saved_boto3_session = _swap_boto3_default_session(None)
             _clear_sdk_session_caches()
             self._restore_sso_cache = redirect_botocore(home)  # see sso_cache: botocore fixes it at import
@@ -153,7 +161,7 @@ class AwsEnv:
             return
         saved, self._saved = self._saved, None
         if self._patcher is None:
-            _restore_environ(saved)
+            saved.restore()
         if self._restore_sso_cache is not None:
             self._restore_sso_cache()
             self._restore_sso_cache = None
@@ -167,18 +175,6 @@ class AwsEnv:
             _leave(self._home, self._saved_cwd)
             homes.give_back(self._home)
             self._home = None
-
-    def _setenv(self, name: str, value: str) -> None:
-        if self._patcher is None:
-            os.environ[name] = value
-        else:
-            self._patcher.setenv(name, value)
-
-    def _delenv(self, name: str) -> None:
-        if self._patcher is None:
-            os.environ.pop(name, None)
-        else:
-            self._patcher.delenv(name, raising=False)
 
     @property
     def active(self) -> bool:
@@ -219,14 +215,13 @@ class AwsEnv:
                 )
             if "\0" in value:
                 raise ValueError(f"aws_env.set({name}=...): value contains a NUL byte")
-        for name, value in variables.items():
-            self._setenv(name, value)
+        os.environ.update(variables)
 
     def unset(self, *names: str) -> None:
         """Remove variables; a name that is not set is ignored."""
         self._require_active()
         for name in names:
-            self._delenv(name)
+            os.environ.pop(name, None)
 
     def static_keys(self, session_token: bool = False) -> IssuedCredentials:
         """Issue keys from the ledger (source ``env``) and export them.
@@ -329,13 +324,20 @@ def _leave(home: Path, saved_cwd: str | None) -> None:
                 continue
 
 
-def _restore_environ(saved: Mapping[str, str]) -> None:
-    for name in list(os.environ):
-        if name not in saved:
-            del os.environ[name]
-    for name, value in saved.items():
-        if os.environ.get(name) != value:
-            os.environ[name] = value
+class _RestoreOnUndo:
+    """One entry on a ``MonkeyPatch``'s undo stack: ``setitem(entry, "os.environ", "sandboxed")``
+    records the old value ``"as before"``, and when the undo writes that back, the environment is
+    restored to ``saved`` (every name and value)."""
+
+    def __init__(self, saved: EnvironSnapshot) -> None:
+        self._saved = saved
+
+    def get(self, key: str, default: object = None) -> str:
+        return "as before"
+
+    def __setitem__(self, key: str, value: str) -> None:
+        if value == "as before":
+            self._saved.restore()
 
 
 def _swap_boto3_default_session(new: Any) -> Any:

@@ -164,24 +164,45 @@ values = st.text(alphabet=st.characters(blacklist_categories=("Cs",), blacklist_
     start=st.dictionaries(names, values, max_size=8),
     changes=st.dictionaries(names, values, max_size=6),
     removals=st.lists(names, max_size=4),
+    direct=st.dictionaries(names, values, max_size=4),
+    patched=st.dictionaries(names, values, max_size=3),
+    through_monkeypatch=st.booleans(),
     fail=st.booleans(),
 )
 def test_environment_restored_exactly_over_random_environments(
     monkeypatch: pytest.MonkeyPatch, start: dict[str, str], changes: dict[str, str], removals: list[str],
-    fail: bool,
+    direct: dict[str, str], patched: dict[str, str], through_monkeypatch: bool, fail: bool,
 ) -> None:
+    """Restored exactly by ``AwsEnv`` itself, or by the undo of the ``MonkeyPatch`` it was given (as
+    the fixture gives the test's): its changes, the patcher's own, and writes behind both their backs."""
     with monkeypatch.context() as m:
         for name, value in start.items():
             m.setenv(name, value)
         before = dict(os.environ)
+        patcher = pytest.MonkeyPatch() if through_monkeypatch else None
         try:
-            with AwsEnv() as env:
+            with AwsEnv(patcher=patcher) as env:
                 env.set(**changes)
                 env.unset(*removals)
-                os.environ["PBC_TEST_DIRECT"] = "written behind AwsEnv's back"
+                for name, value in patched.items():
+                    if patcher is not None:
+                        patcher.setenv(name, value)
+                for name, value in direct.items():
+                    os.environ[name] = value  # as an SDK or the test itself would, behind every back
+                os.environ.pop(next(iter(start), "PBC_TEST_NONE"), None)
                 AwsFiles(env).credentials("p")
                 if fail:
                     raise KeyError("boom")
         except KeyError:
             assert fail
+        if patcher is not None:
+            patcher.undo()
         assert dict(os.environ) == before
+
+
+def test_a_patcher_needs_monkeypatch_s_setitem() -> None:
+    class SetenvOnly:
+        def setenv(self, name: str, value: str) -> None: ...
+
+    with pytest.raises(TypeError, match=r"AwsEnv\(patcher=...\) needs an object with MonkeyPatch's setitem"):
+        AwsEnv(patcher=SetenvOnly())  # type: ignore[arg-type]

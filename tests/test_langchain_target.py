@@ -43,6 +43,39 @@ def test_nova_sonic_writes_its_api_key_into_the_process_environment(fake_bedrock
     fake_bedrock.assert_auth(scheme="sigv4", source="env", signature_valid=True)
 
 
+_KEY_WRITTEN_IN_ONE_TEST = """
+import langchain_aws
+
+MODEL = "anthropic.claude-3-haiku-20240307-v1:0"
+
+
+def test_builds_nova_sonic_with_an_api_key(aws_env, fake_bedrock, bedrock_ledger):
+    token = bedrock_ledger.issue_token("bearer:settings").token
+    try:
+        langchain_aws.ChatBedrockNovaSonic(model="amazon.nova-sonic-v1:0", region_name="us-east-1", api_key=token)
+    except ModuleNotFoundError:  # awscrt is not installed: it raises after writing the variable
+        pass
+    langchain_aws.ChatBedrockConverse(model=MODEL).invoke("hi")
+    fake_bedrock.assert_auth(scheme="bearer", source="bearer:settings")
+
+
+def test_a_later_test_without_aws_env_does_not_see_the_key():
+    import os
+
+    assert "AWS_BEARER_TOKEN_BEDROCK" not in os.environ
+"""
+
+
+def test_the_key_nova_sonic_writes_does_not_reach_the_next_test(pytester: pytest.Pytester,
+                                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    """The ``aws_env`` fixture (not only ``AwsEnv``) undoes a variable the SDK wrote behind monkeypatch's
+    back (a later test with ``aws_env`` would not see it anyway: it removes every ``AWS_*`` on entry)."""
+    pytest.importorskip("aws_sdk_bedrock_runtime")
+    monkeypatch.delenv("AWS_BEARER_TOKEN_BEDROCK", raising=False)
+    pytester.makepyfile(test_two=_KEY_WRITTEN_IN_ONE_TEST)
+    pytester.runpytest_subprocess("-p", "no:randomly", "-p", "no:cacheprovider").assert_outcomes(passed=2)
+
+
 def test_an_ambient_token_beats_an_in_code_sigv4_preference(fake_bedrock: FakeBedrock, aws_env: AwsEnv) -> None:
     """langchain-bearer-overrides-config: boto3 signs with SigV4 under the same Config."""
     aws_env.static_keys()

@@ -72,6 +72,79 @@ def test_environment_and_cwd_are_restored_whatever_the_fixture_order(
     result.assert_outcomes(passed=8)
 
 
+_BEHIND_THE_PATCHERS_BACK = '''
+import os
+
+import pytest
+
+
+@pytest.fixture
+def patched_before(monkeypatch):
+    monkeypatch.setenv("MY_SETTING", "from-a-fixture")
+
+
+def _write_directly():
+    os.environ["AWS_PROFILE"] = "written-directly"
+    os.environ["AWS_BEARER_TOKEN_BEDROCK"] = "ABSKwrittenbyanSDK"  # as langchain-aws's ChatBedrockNovaSonic does
+    os.environ["SOME_TOOL_SETTING"] = "written-directly"
+    del os.environ["EXPECTED_HOME"]
+
+
+def test_aws_env_alone(aws_env):
+    _write_directly()
+
+
+def test_monkeypatch_first(monkeypatch, aws_env):
+    monkeypatch.setenv("AWS_REGION", "eu-west-1")
+    _write_directly()
+    monkeypatch.setenv("SOME_TOOL_SETTING", "through-monkeypatch")
+
+
+def test_aws_env_first(aws_env, monkeypatch, fake_bedrock):
+    _write_directly()
+    monkeypatch.delenv("AWS_CA_BUNDLE")
+    aws_env.profile("set-by-aws-env")
+
+
+def test_a_fixture_patched_before_aws_env(patched_before, aws_env):
+    _write_directly()
+    os.environ["MY_SETTING"] = "written-directly"
+
+
+def test_the_test_undoes_its_monkeypatch_itself(patched_before, aws_env, monkeypatch):
+    monkeypatch.undo()  # the sandbox goes with it: the test goes on in the environment it started in
+    assert os.environ["AWS_PROFILE"] == "outer" and os.environ["MY_SETTING"] == "outer-setting"
+    assert "AWS_EC2_METADATA_DISABLED" not in os.environ  # and the fixture's value does not come back after it
+
+
+@pytest.mark.parametrize("n", range(3))
+def test_after(n):
+    assert os.environ.get("AWS_PROFILE") == "outer"
+    assert "AWS_BEARER_TOKEN_BEDROCK" not in os.environ
+    assert "SOME_TOOL_SETTING" not in os.environ
+    assert os.environ.get("AWS_REGION") == "outer-region"
+    assert os.environ.get("MY_SETTING") == "outer-setting"
+    assert os.environ.get("EXPECTED_HOME") == os.environ["HOME"]
+'''
+
+
+def test_writes_behind_the_patchers_back_are_undone_too(
+    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An SDK or a test that writes ``os.environ`` itself, not through ``monkeypatch``: after the test
+    the environment is as it was before, whichever fixtures came first."""
+    pytester.makepyfile(test_direct=_BEHIND_THE_PATCHERS_BACK)
+    monkeypatch.setenv("AWS_PROFILE", "outer")
+    monkeypatch.setenv("AWS_REGION", "outer-region")
+    monkeypatch.setenv("MY_SETTING", "outer-setting")
+    monkeypatch.setenv("HOME", str(pytester.path))
+    monkeypatch.setenv("EXPECTED_HOME", str(pytester.path))
+    monkeypatch.delenv("AWS_BEARER_TOKEN_BEDROCK", raising=False)
+    monkeypatch.delenv("SOME_TOOL_SETTING", raising=False)
+    result = pytester.runpytest_subprocess("-p", "no:randomly", "-p", "no:cacheprovider")
+    result.assert_outcomes(passed=8)
+
+
 def test_leaving_a_working_directory_inside_the_home(tmp_path: Path) -> None:
     before = os.getcwd()
     try:

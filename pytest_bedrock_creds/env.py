@@ -28,7 +28,7 @@ from types import TracebackType
 from typing import Any, Protocol
 
 from pytest_bedrock_creds import homes
-from pytest_bedrock_creds.environ import EnvironSnapshot
+from pytest_bedrock_creds.environ import EnvironSnapshot, names_set
 from pytest_bedrock_creds.ledger import IssuedCredentials, IssuedToken, Ledger
 from pytest_bedrock_creds.offline import OFFLINE_SWITCHES
 from pytest_bedrock_creds.redact import redact
@@ -133,7 +133,7 @@ class AwsEnv:
         self._scope = self.ledger.open_scope()  # what this env issues is attributed only inside it
         self._home = homes.take()
         try:
-            for name in [name for name in os.environ if name.startswith("AWS_") or name in _ISOLATED]:
+            for name in names_set("AWS_", _ISOLATED):
                 del os.environ[name]
             home = os.fspath(self._home)
             aws_dir = os.path.join(home, ".aws")  # homes.take() made it 0700, as the AWS CLI makes it

@@ -10,17 +10,34 @@ decoding only the names it changes; elsewhere it works through ``os.environ`` it
 
 from __future__ import annotations
 
+import functools
 import os
 from collections.abc import MutableMapping
 from typing import Any
 
-__all__ = ["EnvironSnapshot"]
+__all__ = ["EnvironSnapshot", "names_set"]
 
 
 def _encoded() -> dict[Any, Any] | None:
     """The encoded mapping behind ``os.environ``, where CPython has one."""
     data = getattr(os.environ, "_data", None)
     return data if isinstance(data, dict) and hasattr(os.environ, "decodekey") else None
+
+
+def names_set(prefix: str, names: frozenset[str]) -> list[str]:
+    """The variables set now whose name starts with ``prefix`` or is one of ``names`` (read off
+    the encoded mapping where there is one, decoding only those)."""
+    data = _encoded()
+    if data is None:
+        return [name for name in os.environ if name.startswith(prefix) or name in names]
+    start, encoded = _encoded_names(prefix, names)
+    decode = os.environ.decodekey
+    return [decode(key) for key in data if key.startswith(start) or key in encoded]
+
+
+@functools.cache
+def _encoded_names(prefix: str, names: frozenset[str]) -> tuple[Any, frozenset[Any]]:
+    return os.environ.encodekey(prefix), frozenset(os.environ.encodekey(name) for name in names)
 
 
 class EnvironSnapshot:

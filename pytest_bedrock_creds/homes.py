@@ -60,12 +60,11 @@ def take() -> Path:
     """A new private directory holding only an empty private ``.aws`` (0700, as the AWS CLI makes
     it); its path was never handed out before in this process."""
     with _lock:
-        root = _private_root()
-        while _spares:  # renamed aside by give_back() under a name never handed out
+        while _spares:  # renamed aside by give_back() under a name never handed out (in the root, then)
             spare = _spares.pop()
             if os.path.dirname(spare) == _root_text and os.path.isdir(spare):
                 return Path(spare)
-        home = root / f"home-{next(_names)}"
+        home = _private_root() / f"home-{next(_names)}"
         aws = os.path.join(home, ".aws")
         os.mkdir(home, 0o700)
         os.mkdir(aws, 0o700)

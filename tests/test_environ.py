@@ -59,3 +59,14 @@ def test_without_the_encoded_mapping_at_restore_it_goes_through_os_environ(monke
 @pytest.mark.skipif(sys.platform == "win32" or sys.implementation.name != "cpython", reason="CPython on POSIX")
 def test_on_cpython_the_snapshot_copies_the_encoded_mapping() -> None:
     assert environ._encoded() is os.environ._data  # type: ignore[attr-defined]
+
+
+@pytest.mark.parametrize("encoded", [True, False])
+def test_names_set_by_prefix_or_name(monkeypatch: pytest.MonkeyPatch, encoded: bool) -> None:
+    if not encoded:
+        monkeypatch.setattr(environ, "_encoded", lambda: None)
+    for name in ("PBC_ENV_ONE", "PBC_ENV_TWO", "PBC_OTHER", "PBC_EXACT"):
+        monkeypatch.setenv(name, "")
+    monkeypatch.delenv("PBC_ENV_UNSET", raising=False)
+    found = environ.names_set("PBC_ENV_", frozenset({"PBC_EXACT", "PBC_ENV_UNSET", "PBC_NOT_SET"}))
+    assert sorted(found) == ["PBC_ENV_ONE", "PBC_ENV_TWO", "PBC_EXACT"]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import stat
 from pathlib import Path
 
@@ -117,3 +118,18 @@ def test_a_working_directory_inside_a_home_reached_through_a_link_is_left(
         home = env.home
     assert os.getcwd() == str(tmp_path)  # back where the block started
     assert not home.exists()
+
+
+def test_a_root_removed_behind_its_back_is_made_again(monkeypatch: pytest.MonkeyPatch) -> None:
+    for name, value in (("_root", None), ("_root_text", ""), ("_root_real", ""), ("_spares", [])):
+        monkeypatch.setattr(homes, name, value)  # a root of this test's own, then the process's again
+    homes.give_back(homes.take())  # a spare, inside the root
+    assert homes._spares and homes._root is not None
+    shutil.rmtree(homes._root)
+    again = homes.take()
+    try:
+        assert again.is_dir() and list(again.iterdir()) == [again / ".aws"]
+        assert stat.S_IMODE(again.stat().st_mode) == 0o700
+    finally:
+        homes.give_back(again)
+        shutil.rmtree(homes._root_text, ignore_errors=True)

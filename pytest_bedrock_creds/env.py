@@ -131,8 +131,8 @@ class AwsEnv:
             self._patcher.setitem(_RestoreOnUndo(self._saved), "os.environ", "sandboxed")
         self._saved_cwd = _getcwd()
         self._scope = self.ledger.open_scope()  # what this env issues is attributed only inside it
-        self._home = homes.take()
         try:
+            self._home = homes.take()
             for name in names_set("AWS_", _ISOLATED):
                 del os.environ[name]
             home = os.fspath(self._home)

@@ -206,3 +206,24 @@ def test_a_patcher_needs_monkeypatch_s_setitem() -> None:
 
     with pytest.raises(TypeError, match=r"AwsEnv\(patcher=...\) needs an object with MonkeyPatch's setitem"):
         AwsEnv(patcher=SetenvOnly())  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("through_monkeypatch", [False, True])
+def test_a_home_that_cannot_be_made_leaves_nothing_behind(monkeypatch: pytest.MonkeyPatch,
+                                                          through_monkeypatch: bool) -> None:
+    from pytest_bedrock_creds import homes
+    from pytest_bedrock_creds.ledger import Ledger
+
+    def no_space() -> Path:
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(homes, "take", no_space)
+    ledger = Ledger()
+    before = dict(os.environ)
+    patcher = pytest.MonkeyPatch() if through_monkeypatch else None
+    env = AwsEnv(ledger=ledger, patcher=patcher)
+    with pytest.raises(OSError, match="No space left"):
+        env.start()
+    if patcher is not None:
+        patcher.undo()
+    assert not env.active and "open_scopes=0" in repr(ledger) and dict(os.environ) == before

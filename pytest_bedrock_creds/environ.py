@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import functools
 import os
-from collections.abc import MutableMapping
+from collections.abc import Mapping
 from typing import Any
 
 __all__ = ["EnvironSnapshot", "names_set"]
@@ -53,23 +53,16 @@ class EnvironSnapshot:
     def restore(self) -> None:
         data = _encoded() if self._encoded else None
         if data is None and self._encoded:  # os.environ has changed kind since: go through it
-            self._saved = {os.environ.decodekey(k): os.environ.decodevalue(v)
-                           for k, v in self._saved.items()}
+            self._saved = {os.environ.decodekey(k): os.environ.decodevalue(v) for k, v in self._saved.items()}
             self._encoded = False
-        if data is not None:
-            decode_key, decode_value = os.environ.decodekey, os.environ.decodevalue
-            for key in [key for key in data if key not in self._saved]:
-                del os.environ[decode_key(key)]
-            for key, value in self._saved.items():
-                if data.get(key) != value:
-                    os.environ[decode_key(key)] = decode_value(value)
-            return
-        _restore(os.environ, self._saved)
+        current: Mapping[Any, Any] = os.environ if data is None else data
+        key_of, value_of = (_as_is, _as_is) if data is None else (os.environ.decodekey, os.environ.decodevalue)
+        for key in [key for key in current if key not in self._saved]:
+            del os.environ[key_of(key)]
+        for key, value in self._saved.items():
+            if current.get(key) != value:
+                os.environ[key_of(key)] = value_of(value)
 
 
-def _restore(environ: MutableMapping[str, str], saved: dict[str, str]) -> None:
-    for name in [name for name in environ if name not in saved]:
-        del environ[name]
-    for name, value in saved.items():
-        if environ.get(name) != value:
-            environ[name] = value
+def _as_is(value: Any) -> Any:
+    return value

@@ -353,8 +353,9 @@ def aws_env(
 ) -> Iterator[AwsEnv]:
     """A hermetic AWS environment for this test, restored exactly afterwards.
 
-    Its changes go through the test's ``monkeypatch``, so they and the test's own
-    ``monkeypatch.setenv`` calls are undone together, in reverse order.
+    The test's ``monkeypatch`` restores it: its undo puts the whole environment back as it was before
+    ``aws_env``, after the test's own ``monkeypatch.setenv`` calls, in reverse order; what was written
+    into ``os.environ`` behind ``monkeypatch``'s back goes too.
     """
     from pytest_bedrock_creds.env import AwsEnv
 
